@@ -1,0 +1,1 @@
+//! atlantis.yaml reader (placeholder until the reader lands).

@@ -1,0 +1,8 @@
+//! plangate: a safety gate for Terraform and OpenTofu plans.
+//!
+//! Data flows one way: inputs -> model -> rules -> findings -> verdict -> renderers -> sinks.
+
+pub mod error;
+pub mod input;
+
+pub use error::{Diagnostic, Error, Position, Result};
