@@ -6,3 +6,9 @@ pub mod error;
 pub mod input;
 
 pub use error::{Diagnostic, Error, Position, Result};
+pub mod model;
+pub mod report;
+pub mod rules;
+pub mod check;
+pub mod render;
+pub mod cli;

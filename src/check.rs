@@ -1,0 +1,238 @@
+//! `plangate check`: from plan files, atlantis.yaml and the policy to one report.
+
+use std::path::{Path, PathBuf};
+
+use crate::input::atlantis::{AtlantisConfig, AtlantisProject};
+use crate::input::plan::PlanSource;
+use crate::input::policy::Policy;
+use crate::model::project::{Project, ProjectPlan};
+use crate::report::Report;
+use crate::rules::{self, Context, DestroyIntent};
+use crate::{Error, Result};
+
+/// One `--plan` argument: `PATH`, or `PROJECT=PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanArg {
+    pub project: Option<String>,
+    pub path: PathBuf,
+}
+
+impl PlanArg {
+    /// `PROJECT=PATH` splits at the first `=` unless the whole argument is an existing file.
+    pub fn parse(arg: &str) -> PlanArg {
+        if let Some((project, path)) = arg.split_once('=') {
+            if !project.is_empty() && !path.is_empty() && !Path::new(arg).exists() {
+                return PlanArg {
+                    project: Some(project.to_string()),
+                    path: PathBuf::from(path),
+                };
+            }
+        }
+        PlanArg {
+            project: None,
+            path: PathBuf::from(arg),
+        }
+    }
+}
+
+/// Everything `check` needs, already read and validated except the plans.
+pub struct CheckRequest {
+    pub plans: Vec<PlanArg>,
+    pub atlantis: Option<AtlantisConfig>,
+    pub policy: Policy,
+    /// `--project` (or `$PROJECT_NAME`): the project of a single plan.
+    pub project: Option<String>,
+    /// `--dir`/`--workspace` (or `$REPO_REL_DIR`/`$WORKSPACE`): find the project by location.
+    pub dir: Option<String>,
+    pub workspace: Option<String>,
+    /// `--env`: force the environment of the project(s).
+    pub env: Option<String>,
+    pub intent: DestroyIntent,
+    /// The directory a local run stands in, relative to the repository root: names the
+    /// project when nothing else does.
+    pub local_dir: String,
+    /// The project's name for a local run with nothing else to name it.
+    pub local_name: String,
+}
+
+/// Read every plan, resolve its project, run the rules and build the report.
+pub fn run(request: &CheckRequest) -> Result<Report> {
+    if request.plans.is_empty() {
+        return Err(Error::Usage(
+            "no plan given: pass --plan PATH (the output of `terraform show -json PLANFILE`)".into(),
+        ));
+    }
+    if request.plans.len() > 1 {
+        if let Some(unnamed) = request.plans.iter().find(|p| p.project.is_none()) {
+            return Err(Error::Usage(format!(
+                "several plans were given, so each needs its project: --plan PROJECT={}",
+                unnamed.path.display()
+            )));
+        }
+    }
+    let sources = request
+        .plans
+        .iter()
+        .map(|arg| PlanSource::read(&arg.path))
+        .collect::<Result<Vec<_>>>()?;
+
+    let mut plans = Vec::with_capacity(sources.len());
+    for (arg, source) in request.plans.iter().zip(&sources) {
+        let plan = source.parse()?;
+        let project = resolve_project(request, arg)?;
+        if plans.iter().any(|p: &ProjectPlan<'_>| p.project.name == project.name) {
+            return Err(Error::Usage(format!(
+                "project {} is given more than one plan",
+                project.name
+            )));
+        }
+        plans.push(ProjectPlan::new(
+            project,
+            plan,
+            arg.path.clone(),
+            source.sha256.clone(),
+            &request.policy,
+        ));
+    }
+
+    let ctx = Context {
+        policy: &request.policy,
+        plans: &plans,
+        atlantis: request.atlantis.as_ref(),
+        intent: &request.intent,
+    };
+    let findings = rules::evaluate(&ctx);
+    Ok(Report::build(&request.policy, &plans, findings))
+}
+
+fn resolve_project(request: &CheckRequest, arg: &PlanArg) -> Result<Project> {
+    let policy = &request.policy;
+    let env = request.env.as_deref();
+    let name = arg.project.clone().or_else(|| request.project.clone());
+    let from_atlantis = |p: &AtlantisProject| {
+        let mut project = Project::resolve(
+            policy,
+            p.display_name(),
+            p.name.clone(),
+            p.dir.clone(),
+            p.workspace.clone(),
+            env,
+        );
+        project.position = Some(p.position);
+        project
+    };
+
+    if let Some(name) = name {
+        let Some(atlantis) = &request.atlantis else {
+            let dir = request.dir.clone().unwrap_or_else(|| request.local_dir.clone());
+            let workspace = request.workspace.clone().unwrap_or_else(|| "default".into());
+            return Ok(Project::resolve(policy, name.clone(), Some(name), dir, workspace, env));
+        };
+        if let Some(p) = atlantis
+            .find_by_name(&name)
+            .or_else(|| atlantis.projects.iter().find(|p| p.display_name() == name))
+        {
+            return Ok(from_atlantis(p));
+        }
+        let known: Vec<String> = atlantis.projects.iter().map(|p| p.display_name()).collect();
+        return Err(Error::Usage(format!(
+            "project {name} is not in {} (it has: {})",
+            atlantis.path.display(),
+            preview(&known)
+        )));
+    }
+
+    if let Some(dir) = &request.dir {
+        let dir = normalise_dir(dir);
+        let workspace = request.workspace.clone().unwrap_or_else(|| "default".into());
+        if let Some(atlantis) = &request.atlantis {
+            let found = atlantis.find_by_dir_workspace(&dir, &workspace);
+            match found.as_slice() {
+                [one] => return Ok(from_atlantis(one)),
+                [] => {}
+                many => {
+                    let names: Vec<String> = many.iter().map(|p| p.display_name()).collect();
+                    return Err(Error::Usage(format!(
+                        "dir {dir} workspace {workspace} matches several projects ({}): pass --project",
+                        names.join(", ")
+                    )));
+                }
+            }
+        }
+        // Not listed (autodiscovered by Atlantis, or no atlantis.yaml): the dir names it.
+        let name = if workspace == "default" {
+            dir.clone()
+        } else {
+            format!("{dir}:{workspace}")
+        };
+        return Ok(Project::resolve(policy, name, None, dir, workspace, env));
+    }
+
+    match &request.atlantis {
+        Some(atlantis) if atlantis.projects.len() == 1 => Ok(from_atlantis(&atlantis.projects[0])),
+        Some(atlantis) if !atlantis.projects.is_empty() => {
+            let known: Vec<String> = atlantis.projects.iter().map(|p| p.display_name()).collect();
+            Err(Error::Usage(format!(
+                "cannot tell which project of {} the plan {} belongs to: pass --project NAME or --plan NAME={} (projects: {})",
+                atlantis.path.display(),
+                arg.path.display(),
+                arg.path.display(),
+                preview(&known)
+            )))
+        }
+        _ => {
+            let dir = request.local_dir.clone();
+            let workspace = request.workspace.clone().unwrap_or_else(|| "default".into());
+            Ok(Project::resolve(policy, request.local_name.clone(), None, dir, workspace, env))
+        }
+    }
+}
+
+/// Atlantis's form of a dir: relative, cleaned, `.` for the root.
+pub fn normalise_dir(dir: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in dir.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    }
+}
+
+fn preview(names: &[String]) -> String {
+    if names.len() > 12 {
+        format!("{}, … {} in all", names[..12].join(", "), names.len())
+    } else {
+        names.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_args_split_project_and_path() {
+        assert_eq!(
+            PlanArg::parse("app-prod=plans/prod.json"),
+            PlanArg { project: Some("app-prod".into()), path: "plans/prod.json".into() }
+        );
+        assert_eq!(PlanArg::parse("plan.json").project, None);
+        assert_eq!(PlanArg::parse("-").path, PathBuf::from("-"));
+    }
+
+    #[test]
+    fn dirs_are_normalised_like_atlantis() {
+        assert_eq!(normalise_dir("./envs/prod/"), "envs/prod");
+        assert_eq!(normalise_dir("."), ".");
+        assert_eq!(normalise_dir(""), ".");
+    }
+}

@@ -1,0 +1,550 @@
+//! Reader for `terraform show -json` / `tofu show -json` plan documents (format 0.x and 1.x).
+//!
+//! Only the fields the gate needs are deserialised, into borrowed, typed structs; everything else
+//! (`planned_values`, `configuration`, attribute values) is skipped or kept as raw JSON slices.
+//! Every way a file can fail to be a complete plan is an error naming the file.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::input::decode;
+use crate::model::change::{Action, DriftChange, Mode, ResourceChange};
+use crate::{Error, Result};
+
+/// The bytes of one plan file, kept alive while the parsed [`Plan`] borrows from them.
+pub struct PlanSource {
+    pub path: PathBuf,
+    /// SHA-256 of the file exactly as read, hex: identifies the plan in comments and reports.
+    pub sha256: String,
+    text: Vec<u8>,
+    start: usize,
+}
+
+impl PlanSource {
+    /// Read a plan file (`-` is standard input) and decode it to JSON text.
+    pub fn read(path: &Path) -> Result<PlanSource> {
+        let bytes = crate::input::read_input_file(path)?;
+        PlanSource::from_bytes(path, bytes)
+    }
+
+    /// Decode bytes already read (BOMs, UTF-16) and refuse what cannot be plan JSON.
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<PlanSource> {
+        let sha256 = crate::input::sha256_hex(&bytes);
+        let decoded = decode::json_text(&bytes).map_err(|p| Error::input(path, p.0))?;
+        let (text, start) = match decoded {
+            Cow::Borrowed(slice) => {
+                let start = slice.as_ptr() as usize - bytes.as_ptr() as usize;
+                (bytes, start)
+            }
+            Cow::Owned(owned) => (owned, 0),
+        };
+        Ok(PlanSource {
+            path: path.to_path_buf(),
+            sha256,
+            text,
+            start,
+        })
+    }
+
+    pub fn json(&self) -> &[u8] {
+        &self.text[self.start..]
+    }
+
+    /// Parse and validate the plan.
+    pub fn parse(&self) -> Result<Plan<'_>> {
+        parse_plan(self.json(), &self.path)
+    }
+}
+
+/// A validated plan: what the rules see of one `terraform show -json` document.
+#[derive(Debug)]
+pub struct Plan<'a> {
+    pub format_version: String,
+    pub terraform_version: Option<String>,
+    /// `false` for `-target` plans and plans with deferred changes; `None` when not stated.
+    pub complete: Option<bool>,
+    pub applyable: Option<bool>,
+    pub changes: Vec<ResourceChange<'a>>,
+    pub drift: Vec<DriftChange<'a>>,
+    /// Managed resource instances in the prior state, when the plan carries `prior_state`.
+    pub prior_state_resources: Option<usize>,
+}
+
+impl Plan<'_> {
+    /// How many managed resource instances the state holds before this plan: from
+    /// `prior_state` when present, else every managed change that is not a create.
+    pub fn state_resource_count(&self) -> usize {
+        self.prior_state_resources.unwrap_or_else(|| {
+            self.changes
+                .iter()
+                .filter(|c| c.is_managed() && c.deposed.is_none())
+                .filter(|c| !matches!(c.action, Action::Create))
+                .count()
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct RawPlan<'a> {
+    #[serde(borrow, default)]
+    format_version: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    terraform_version: Option<Cow<'a, str>>,
+    #[serde(default)]
+    errored: Option<bool>,
+    #[serde(default)]
+    complete: Option<bool>,
+    #[serde(default)]
+    applyable: Option<bool>,
+    #[serde(borrow, default)]
+    resource_changes: Option<Vec<RawResourceChange<'a>>>,
+    #[serde(borrow, default)]
+    resource_drift: Option<Vec<RawDrift<'a>>>,
+    #[serde(default)]
+    prior_state: Option<RawState>,
+    #[serde(default)]
+    planned_values: Option<IgnoredAny>,
+    // Present in state files and in `terraform show -json` of a state: used to name them.
+    #[serde(default)]
+    lineage: Option<IgnoredAny>,
+    #[serde(default)]
+    serial: Option<IgnoredAny>,
+    #[serde(default)]
+    values: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct RawResourceChange<'a> {
+    #[serde(borrow)]
+    address: Cow<'a, str>,
+    #[serde(borrow, default)]
+    module_address: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    mode: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "type", default)]
+    resource_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    provider_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    action_reason: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    previous_address: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    deposed: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    change: RawChange<'a>,
+}
+
+#[derive(Deserialize)]
+struct RawChange<'a> {
+    #[serde(borrow)]
+    actions: Vec<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    before: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    before_sensitive: Option<&'a RawValue>,
+    #[serde(default)]
+    importing: Option<IgnoredAny>,
+    #[serde(default)]
+    replace_paths: Option<Vec<Vec<PathStep>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PathStep {
+    Key(String),
+    Index(i64),
+}
+
+#[derive(Deserialize)]
+struct RawDrift<'a> {
+    #[serde(borrow)]
+    address: Cow<'a, str>,
+    #[serde(borrow)]
+    change: RawDriftChange<'a>,
+}
+
+#[derive(Deserialize)]
+struct RawDriftChange<'a> {
+    #[serde(borrow)]
+    actions: Vec<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct RawState {
+    #[serde(default)]
+    values: Option<RawStateValues>,
+}
+
+#[derive(Deserialize)]
+struct RawStateValues {
+    #[serde(default)]
+    root_module: Option<RawStateModule>,
+}
+
+#[derive(Deserialize)]
+struct RawStateModule {
+    #[serde(default)]
+    resources: Option<Vec<RawStateResource>>,
+    #[serde(default)]
+    child_modules: Option<Vec<RawStateModule>>,
+}
+
+#[derive(Deserialize)]
+struct RawStateResource {
+    #[serde(default)]
+    mode: Option<String>,
+}
+
+impl RawStateModule {
+    fn managed_count(&self) -> usize {
+        let own = self
+            .resources
+            .iter()
+            .flatten()
+            .filter(|r| r.mode.as_deref() != Some("data"))
+            .count();
+        own + self
+            .child_modules
+            .iter()
+            .flatten()
+            .map(RawStateModule::managed_count)
+            .sum::<usize>()
+    }
+}
+
+/// Parse plan JSON text and check that it is a complete, readable plan.
+pub fn parse_plan<'a>(json: &'a [u8], path: &Path) -> Result<Plan<'a>> {
+    if json.first() == Some(&b'[') {
+        return Err(Error::input(
+            path,
+            "is a JSON array, not a plan: expected the output of `terraform show -json PLANFILE`",
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let raw = RawPlan::deserialize(&mut de).map_err(|e| json_error(path, &e))?;
+    if let Err(e) = de.end() {
+        return Err(Error::input(
+            path,
+            format!(
+                "has more data after the first JSON document ends (line {}): two documents concatenated? Write exactly one `terraform show -json` output per file",
+                e.line()
+            ),
+        ));
+    }
+    validate(raw, path)
+}
+
+fn validate<'a>(raw: RawPlan<'a>, path: &Path) -> Result<Plan<'a>> {
+    let plan_fields_present =
+        raw.resource_changes.is_some() || raw.planned_values.is_some() || raw.prior_state.is_some();
+    let Some(format_version) = raw.format_version else {
+        if raw.lineage.is_some() || raw.serial.is_some() {
+            return Err(Error::input(
+                path,
+                "is a Terraform state file, not a plan: run `terraform show -json PLANFILE` on a saved plan",
+            ));
+        }
+        return Err(Error::input(
+            path,
+            "has no format_version: not the output of `terraform show -json PLANFILE` (hand-edited or trimmed?)",
+        ));
+    };
+    if !plan_fields_present {
+        let what = if raw.values.is_some() {
+            "is `terraform show -json` of a state, not of a plan: pass the saved plan file to `terraform show -json`"
+        } else {
+            "has neither resource_changes nor planned_values: not a plan"
+        };
+        return Err(Error::input(path, what));
+    }
+    let major = format_version.split('.').next().unwrap_or_default();
+    if major != "0" && major != "1" {
+        return Err(Error::input(
+            path,
+            format!(
+                "has format_version {}, which plangate does not know (it reads major versions 0 and 1): upgrade plangate",
+                printable(&format_version)
+            ),
+        ));
+    }
+    if raw.errored == Some(true) {
+        return Err(Error::input(
+            path,
+            "is an errored plan (\"errored\": true): planning failed and the plan is partial; fix the plan errors first",
+        ));
+    }
+
+    let prior_state_resources = raw
+        .prior_state
+        .as_ref()
+        .and_then(|s| s.values.as_ref())
+        .and_then(|v| v.root_module.as_ref())
+        .map(RawStateModule::managed_count);
+
+    let raw_changes = match raw.resource_changes {
+        Some(changes) => changes,
+        None => {
+            if let Some(n) = prior_state_resources.filter(|&n| n > 0) {
+                return Err(Error::input(
+                    path,
+                    format!(
+                        "lists no resource_changes although its prior state holds {n} resources: the plan looks truncated"
+                    ),
+                ));
+            }
+            Vec::new()
+        }
+    };
+
+    let mut changes = Vec::with_capacity(raw_changes.len());
+    for rc in raw_changes {
+        changes.push(normalise_change(rc, path)?);
+    }
+
+    let mut drift = Vec::new();
+    for d in raw.resource_drift.unwrap_or_default() {
+        let action = Action::from_list(&d.change.actions).ok_or_else(|| {
+            unknown_actions(path, &d.address, &d.change.actions, "resource_drift")
+        })?;
+        drift.push(DriftChange {
+            address: d.address,
+            action,
+        });
+    }
+
+    Ok(Plan {
+        format_version: format_version.into_owned(),
+        terraform_version: raw.terraform_version.map(Cow::into_owned),
+        complete: raw.complete,
+        applyable: raw.applyable,
+        changes,
+        drift,
+        prior_state_resources,
+    })
+}
+
+fn normalise_change<'a>(rc: RawResourceChange<'a>, path: &Path) -> Result<ResourceChange<'a>> {
+    let action = Action::from_list(&rc.change.actions).ok_or_else(|| {
+        unknown_actions(path, &rc.address, &rc.change.actions, "resource_changes")
+    })?;
+    let mode = match rc.mode.as_deref() {
+        Some("data") => Mode::Data,
+        Some("managed") | None => {
+            if rc.address.starts_with("data.") || rc.address.contains(".data.") {
+                // Very old plans omit `mode`; the address still says it.
+                if rc.mode.is_none() {
+                    Mode::Data
+                } else {
+                    Mode::Managed
+                }
+            } else {
+                Mode::Managed
+            }
+        }
+        Some(other) => {
+            return Err(Error::input(
+                path,
+                format!(
+                    "resource {} has an unknown mode {}: plangate cannot judge it",
+                    printable(&rc.address),
+                    printable(other)
+                ),
+            ))
+        }
+    };
+    let replace_paths = rc
+        .change
+        .replace_paths
+        .unwrap_or_default()
+        .into_iter()
+        .map(|steps| render_path(&steps))
+        .collect();
+    Ok(ResourceChange {
+        resource_type: rc.resource_type.unwrap_or_default(),
+        name: rc.name.unwrap_or_default(),
+        address: rc.address,
+        module_address: rc.module_address,
+        mode,
+        provider_name: rc.provider_name,
+        action,
+        action_reason: rc.action_reason,
+        previous_address: rc.previous_address,
+        deposed: rc.deposed,
+        importing: rc.change.importing.is_some(),
+        replace_paths,
+        before: rc.change.before.filter(|v| v.get() != "null"),
+        before_sensitive: rc.change.before_sensitive,
+    })
+}
+
+fn render_path(steps: &[PathStep]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        match step {
+            PathStep::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            PathStep::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+fn unknown_actions(path: &Path, address: &str, actions: &[Cow<'_, str>], section: &str) -> Error {
+    let list: Vec<String> = actions.iter().map(|a| format!("{:?}", printable(a))).collect();
+    Error::input(
+        path,
+        format!(
+            "{section} entry {} has an action list plangate does not know ([{}]): refusing to guess; upgrade plangate",
+            printable(address),
+            list.join(",")
+        ),
+    )
+}
+
+/// Serde's messages quote values they could not use; a plan value may be a secret, so every
+/// quoted string is blanked before the message is shown.
+fn json_error(path: &Path, e: &serde_json::Error) -> Error {
+    use serde_json::error::Category;
+    let at = format!("line {} column {}", e.line(), e.column());
+    let message = match e.classify() {
+        Category::Eof => {
+            format!("is truncated: the JSON ends unexpectedly at {at} (an interrupted write or upload?)")
+        }
+        Category::Syntax => format!("is not valid JSON: {} at {at}", strip_position(&redact_quoted(&e.to_string()))),
+        Category::Data => format!(
+            "is JSON but not a valid plan: {} at {at}",
+            strip_position(&redact_quoted(&e.to_string()))
+        ),
+        Category::Io => format!("could not be read: {e}"),
+    };
+    Error::input(path, message)
+}
+
+fn strip_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    }
+}
+
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut in_quote = false;
+    for c in message.chars() {
+        if c == '"' {
+            if in_quote {
+                out.push_str("\"…\"");
+            }
+            in_quote = !in_quote;
+        } else if !in_quote {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Addresses and versions are shown in one-line messages: control characters are escaped so
+/// a hostile file cannot break the line or the terminal.
+pub(crate) fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(200));
+    for (i, c) in s.chars().enumerate() {
+        if i >= 200 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<Plan<'_>> {
+        parse_plan(json.as_bytes(), Path::new("plan.json"))
+    }
+
+    fn err(json: &str) -> String {
+        parse(json).unwrap_err().to_string()
+    }
+
+    const MINIMAL: &str = r#"{"format_version":"1.2","planned_values":{},"resource_changes":[
+      {"address":"aws_instance.web[0]","mode":"managed","type":"aws_instance","name":"web","index":0,
+       "change":{"actions":["delete"],"before":{"tags":{"env":"dev"}},"before_sensitive":{}}},
+      {"address":"aws_db_instance.db","mode":"managed","type":"aws_db_instance","name":"db",
+       "action_reason":"replace_because_cannot_update",
+       "change":{"actions":["create","delete"],"before":{},"replace_paths":[["engine"],["tags","x"],["list",0]]}},
+      {"address":"data.aws_ami.a","mode":"data","type":"aws_ami","name":"a","change":{"actions":["read"],"before":null}}
+    ],"resource_drift":[{"address":"aws_s3_bucket.b","change":{"actions":["delete"]}}],
+    "prior_state":{"values":{"root_module":{"resources":[{"mode":"managed"},{"mode":"data"}],
+      "child_modules":[{"resources":[{"mode":"managed"}]}]}}}}"#;
+
+    #[test]
+    fn reads_the_fields_the_gate_needs() {
+        let plan = parse(MINIMAL).unwrap();
+        assert_eq!(plan.changes.len(), 3);
+        assert_eq!(plan.changes[0].action, Action::Delete);
+        assert_eq!(plan.changes[1].action, Action::ReplaceCreateFirst);
+        assert_eq!(plan.changes[1].replace_paths, vec!["engine", "tags.x", "list[0]"]);
+        assert_eq!(plan.changes[2].mode, Mode::Data);
+        assert!(plan.changes[2].before.is_none());
+        assert_eq!(plan.drift.len(), 1);
+        assert_eq!(plan.prior_state_resources, Some(2));
+        assert_eq!(plan.state_resource_count(), 2);
+    }
+
+    #[test]
+    fn fail_closed_cases_name_the_problem() {
+        assert!(err(r#"{"planned_values":{}}"#).contains("no format_version"));
+        assert!(err(r#"{"version":4,"serial":3,"lineage":"x","resources":[]}"#).contains("state file"));
+        assert!(err(r#"{"format_version":"1.0","values":{}}"#).contains("of a state"));
+        assert!(err(r#"{"format_version":"2.0","planned_values":{}}"#).contains("format_version 2.0"));
+        assert!(err(r#"{"format_version":"1.2","planned_values":{},"errored":true}"#).contains("errored plan"));
+        assert!(err(r#"{"format_version":"1.2","planned_values":{}"#).contains("truncated"));
+        assert!(err(r#"{"format_version":"1.2","planned_values":{}} {"a":1}"#).contains("two documents"));
+        assert!(err(r#"[1,2]"#).contains("JSON array"));
+        assert!(err(r#"{"format_version":"1.2"}"#).contains("neither resource_changes"));
+    }
+
+    #[test]
+    fn unknown_actions_are_errors_not_passes() {
+        let e = err(r#"{"format_version":"1.2","planned_values":{},"resource_changes":[
+            {"address":"a.b","mode":"managed","type":"a","name":"b","change":{"actions":["obliterate"]}}]}"#);
+        assert!(e.contains("does not know"), "{e}");
+        assert!(e.contains("obliterate"), "{e}");
+    }
+
+    #[test]
+    fn missing_changes_with_a_full_state_is_truncation() {
+        let e = err(r#"{"format_version":"1.2","planned_values":{},
+            "prior_state":{"values":{"root_module":{"resources":[{"mode":"managed"}]}}}}"#);
+        assert!(e.contains("looks truncated"), "{e}");
+    }
+
+    #[test]
+    fn type_errors_never_echo_values() {
+        let e = err(r#"{"format_version":"1.2","planned_values":{},"errored":"hunter2-secret"}"#);
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_in_messages() {
+        assert_eq!(printable("a\nb"), "a\\nb");
+    }
+}

@@ -1,0 +1,507 @@
+//! Environments: their names and aliases, which environment a project deploys to, and which
+//! environment an existing resource belongs to (read from its prior values).
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// One environment with the words that name it (`production`: prod, prd, live).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvironmentDef {
+    pub name: String,
+    pub aliases: Vec<String>,
+    /// Every project in a protected environment is protected (protected-project-destroy).
+    pub protected: bool,
+}
+
+/// The environments a policy knows, in the order they were declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Environments {
+    pub defs: Vec<EnvironmentDef>,
+}
+
+impl Environments {
+    /// The environment a single word names, case-insensitively (`PRD` -> production).
+    pub fn resolve_word(&self, word: &str) -> Option<&EnvironmentDef> {
+        let w = word.to_ascii_lowercase();
+        self.defs.iter().find(|d| {
+            d.name.eq_ignore_ascii_case(&w) || d.aliases.iter().any(|a| a.eq_ignore_ascii_case(&w))
+        })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&EnvironmentDef> {
+        self.defs.iter().find(|d| d.name == name)
+    }
+
+    /// Environments named by the tokens of a free-form string (`rosey-dev`, `envs/stg/eks`,
+    /// `prod2`). A token right after `non` is skipped, so `non-prod` names no environment.
+    pub fn in_tokens(&self, text: &str) -> Vec<(String, &EnvironmentDef)> {
+        let mut found: Vec<(String, &EnvironmentDef)> = Vec::new();
+        let tokens: Vec<&str> = tokens(text).collect();
+        for (i, token) in tokens.iter().enumerate() {
+            if i > 0 && tokens[i - 1].eq_ignore_ascii_case("non") {
+                continue;
+            }
+            let trimmed = token.trim_end_matches(|c: char| c.is_ascii_digit());
+            let def = self
+                .resolve_word(token)
+                .or_else(|| (!trimmed.is_empty()).then(|| self.resolve_word(trimmed)).flatten());
+            if let Some(def) = def {
+                if !found.iter().any(|(_, d)| d.name == def.name) {
+                    found.push((token.to_string(), def));
+                }
+            }
+        }
+        found
+    }
+
+    /// The environment a tag/label value names: the whole value first (`production`), then its
+    /// tokens when they name exactly one environment (`prod-eu-1`). A value naming no known
+    /// environment is still an environment (`env=perf`), compared by its lower-cased text.
+    pub fn classify_value(&self, value: &str) -> Option<String> {
+        let value = value.trim();
+        if value.is_empty() {
+            return None;
+        }
+        if let Some(def) = self.resolve_word(value) {
+            return Some(def.name.clone());
+        }
+        let found = self.in_tokens(value);
+        if found.len() == 1 {
+            return Some(found[0].1.name.clone());
+        }
+        Some(value.to_ascii_lowercase())
+    }
+}
+
+fn tokens(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+}
+
+/// Where a project's environment signal came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SignalSource {
+    Name,
+    Dir,
+    Workspace,
+}
+
+impl fmt::Display for SignalSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SignalSource::Name => "name",
+            SignalSource::Dir => "dir",
+            SignalSource::Workspace => "workspace",
+        })
+    }
+}
+
+/// One hint at a project's environment: `dir` token `stg` means `staging`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvironmentSignal {
+    pub source: SignalSource,
+    pub token: String,
+    pub environment: String,
+}
+
+impl fmt::Display for EnvironmentSignal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} says {} ({})", self.source, self.environment, self.token)
+    }
+}
+
+/// How a project's environment was decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvironmentOrigin {
+    /// `--env` on the command line.
+    Flag,
+    /// The policy's explicit project mapping.
+    Policy,
+    /// Tokens of the project's name, dir or workspace.
+    Inferred(Vec<EnvironmentSignal>),
+}
+
+/// The environment a project deploys to, or why it is not known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectEnvironment {
+    Known {
+        name: String,
+        origin: EnvironmentOrigin,
+    },
+    /// The name, dir and workspace point at different environments: a finding, not a guess.
+    Conflicting(Vec<EnvironmentSignal>),
+    Unknown,
+}
+
+impl ProjectEnvironment {
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            ProjectEnvironment::Known { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// Infer from the project's name, dir segments and workspace.
+    pub fn infer(envs: &Environments, name: Option<&str>, dir: &str, workspace: &str) -> Self {
+        let mut signals = Vec::new();
+        let mut add = |source: SignalSource, text: &str| {
+            for (token, def) in envs.in_tokens(text) {
+                signals.push(EnvironmentSignal {
+                    source,
+                    token,
+                    environment: def.name.clone(),
+                });
+            }
+        };
+        if let Some(name) = name {
+            add(SignalSource::Name, name);
+        }
+        add(SignalSource::Dir, dir);
+        if workspace != "default" {
+            add(SignalSource::Workspace, workspace);
+        }
+        match signals.first() {
+            None => ProjectEnvironment::Unknown,
+            Some(first) => {
+                if signals.iter().all(|s| s.environment == first.environment) {
+                    ProjectEnvironment::Known {
+                        name: first.environment.clone(),
+                        origin: EnvironmentOrigin::Inferred(signals),
+                    }
+                } else {
+                    ProjectEnvironment::Conflicting(signals)
+                }
+            }
+        }
+    }
+}
+
+/// How much a resource's environment signal can be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SignalStrength {
+    /// A token in the resource's name: enough to warn, never to block.
+    Weak,
+    /// A tag, label, configured attribute or namespace.
+    Strong,
+}
+
+/// The environment an existing resource belongs to, and the evidence shown to people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceEnvironment {
+    pub environment: String,
+    pub strength: SignalStrength,
+    /// `tag env=dev`, `namespace dev`, `name token prod`; sensitive values are never included.
+    pub evidence: String,
+}
+
+/// Which prior-value attributes say what environment a resource belongs to.
+#[derive(Debug, Clone)]
+pub struct ResourceEnvironmentConfig {
+    /// Tag/label keys (`env`, `environment`, `Environment`, `Env`, `stage` by default).
+    pub tag_keys: Vec<String>,
+    /// Extra attribute paths (`labels.team_env`, `metadata.0.annotations.env`).
+    pub attributes: Vec<String>,
+}
+
+const TAG_MAPS: [&str; 3] = ["tags_all", "tags", "labels"];
+const NAME_ATTRIBUTES: [&str; 7] = [
+    "name",
+    "bucket",
+    "identifier",
+    "cluster_name",
+    "cluster_identifier",
+    "function_name",
+    "db_name",
+];
+
+impl ResourceEnvironmentConfig {
+    /// Read a resource's environment from its prior values (`before`), strongest signal first.
+    /// `sensitive` is the matching `before_sensitive` tree: a value marked there is used to
+    /// decide but never shown.
+    pub fn detect(
+        &self,
+        envs: &Environments,
+        before: &Value,
+        sensitive: Option<&Value>,
+    ) -> Option<ResourceEnvironment> {
+        let strong = |environment: String, evidence: String| ResourceEnvironment {
+            environment,
+            strength: SignalStrength::Strong,
+            evidence,
+        };
+        // 1. Tags and labels under the configured keys.
+        for map_name in TAG_MAPS {
+            if let Some(found) = self.from_map(envs, before, sensitive, &[map_name], map_name) {
+                return Some(found);
+            }
+        }
+        // Kubernetes: metadata[*].labels.
+        for (i, _) in array_items(before.get("metadata")).enumerate() {
+            let idx = i.to_string();
+            if let Some(found) =
+                self.from_map(envs, before, sensitive, &["metadata", &idx, "labels"], "label")
+            {
+                return Some(found);
+            }
+        }
+        // 2. Configured attribute paths.
+        for attr in &self.attributes {
+            let path: Vec<&str> = attr.split('.').collect();
+            if let Some(value) = lookup(before, &path).and_then(Value::as_str) {
+                if let Some(env) = envs.classify_value(value) {
+                    let shown = shown_value(value, lookup_opt(sensitive, &path));
+                    return Some(strong(env, format!("{attr}={shown}")));
+                }
+            }
+        }
+        // 3. A Kubernetes namespace named after an environment.
+        let namespace_paths: [&[&str]; 3] = [
+            &["metadata", "0", "namespace"],
+            &["namespace"],
+            &["metadata", "0", "name"],
+        ];
+        for (i, path) in namespace_paths.iter().enumerate() {
+            // A namespace's own name only counts for namespace resources (checked by the caller
+            // through `is_namespace`); elsewhere `metadata.0.name` is just a name.
+            if i == 2 && before.get("metadata").is_some() && !looks_like_namespace(before) {
+                continue;
+            }
+            if let Some(value) = lookup(before, path).and_then(Value::as_str) {
+                if let Some(def) = envs.resolve_word(value) {
+                    let shown = shown_value(value, lookup_opt(sensitive, path));
+                    return Some(strong(def.name.clone(), format!("namespace {shown}")));
+                }
+            }
+        }
+        // 4. Weak: one environment token in the resource's name or identifier.
+        let mut names: Vec<(Vec<&str>, &str)> = NAME_ATTRIBUTES
+            .iter()
+            .filter_map(|a| before.get(*a).and_then(Value::as_str).map(|v| (vec![*a], v)))
+            .collect();
+        if let Some(v) = lookup(before, &["metadata", "0", "name"]).and_then(Value::as_str) {
+            names.push((vec!["metadata", "0", "name"], v));
+        }
+        for (path, value) in names {
+            let found = envs.in_tokens(value);
+            if found.len() == 1 {
+                let shown = if is_sensitive(lookup_opt(sensitive, &path)) {
+                    "(sensitive)".to_string()
+                } else {
+                    format!("{} in {}", found[0].0, path.join("."))
+                };
+                return Some(ResourceEnvironment {
+                    environment: found[0].1.name.clone(),
+                    strength: SignalStrength::Weak,
+                    evidence: format!("name token {shown}"),
+                });
+            }
+        }
+        None
+    }
+
+    fn from_map(
+        &self,
+        envs: &Environments,
+        before: &Value,
+        sensitive: Option<&Value>,
+        path: &[&str],
+        label: &str,
+    ) -> Option<ResourceEnvironment> {
+        // `tags` is a list of network tags on google_compute_instance: only maps count.
+        let map = lookup(before, path)?.as_object()?;
+        for key in &self.tag_keys {
+            let Some(value) = map.get(key).and_then(Value::as_str) else {
+                continue;
+            };
+            let Some(env) = envs.classify_value(value) else {
+                continue;
+            };
+            let mut key_path: Vec<&str> = path.to_vec();
+            key_path.push(key);
+            let shown = shown_value(value, lookup_opt(sensitive, &key_path));
+            let label = if label == "tags_all" { "tag" } else { label.trim_end_matches('s') };
+            return Some(ResourceEnvironment {
+                environment: env,
+                strength: SignalStrength::Strong,
+                evidence: format!("{label} {key}={shown}"),
+            });
+        }
+        None
+    }
+}
+
+fn looks_like_namespace(before: &Value) -> bool {
+    // A namespace's prior values hold metadata but no spec/data of a workload.
+    let has = |k: &str| before.get(k).is_some();
+    has("metadata") && !has("spec") && !has("data") && !has("binary_data") && !has("rule")
+}
+
+fn array_items(value: Option<&Value>) -> impl Iterator<Item = &Value> {
+    value.and_then(Value::as_array).into_iter().flatten()
+}
+
+/// Follow a dotted path through objects and arrays (`metadata.0.labels`).
+pub fn lookup<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    let mut current = value;
+    for step in path {
+        current = match current {
+            Value::Object(map) => map.get(*step)?,
+            Value::Array(items) => items.get(step.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
+fn lookup_opt<'v>(value: Option<&'v Value>, path: &[&str]) -> Option<&'v Value> {
+    value.and_then(|v| lookup_sensitive(v, path))
+}
+
+/// `before_sensitive` mirrors the value's shape, but a whole subtree may be marked `true`.
+fn lookup_sensitive<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    let mut current = value;
+    for step in path {
+        if current == &Value::Bool(true) {
+            return Some(current);
+        }
+        current = match current {
+            Value::Object(map) => map.get(*step)?,
+            Value::Array(items) => items.get(step.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
+fn is_sensitive(mark: Option<&Value>) -> bool {
+    mark == Some(&Value::Bool(true))
+}
+
+fn shown_value(value: &str, mark: Option<&Value>) -> String {
+    if is_sensitive(mark) {
+        "(sensitive)".to_string()
+    } else {
+        crate::input::plan::printable(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    pub(crate) fn defaults() -> Environments {
+        let def = |name: &str, aliases: &[&str]| EnvironmentDef {
+            name: name.into(),
+            aliases: aliases.iter().map(|s| s.to_string()).collect(),
+            protected: false,
+        };
+        Environments {
+            defs: vec![
+                def("production", &["prod", "prd", "live"]),
+                def("staging", &["stage", "stg"]),
+                def("development", &["dev"]),
+                def("test", &["testing", "qa"]),
+                def("sandbox", &["sbx"]),
+            ],
+        }
+    }
+
+    fn config() -> ResourceEnvironmentConfig {
+        ResourceEnvironmentConfig {
+            tag_keys: ["env", "environment", "Environment", "Env", "stage"]
+                .map(String::from)
+                .to_vec(),
+            attributes: vec!["labels.team_env".into()],
+        }
+    }
+
+    #[test]
+    fn project_environment_from_tokens() {
+        let envs = defaults();
+        let p = ProjectEnvironment::infer(&envs, None, "envs/stg/eks", "default");
+        assert_eq!(p.name(), Some("staging"));
+        let p = ProjectEnvironment::infer(&envs, Some("rosey-dev"), ".", "default");
+        assert_eq!(p.name(), Some("development"));
+        let p = ProjectEnvironment::infer(&envs, Some("platform-prod2"), "infra", "default");
+        assert_eq!(p.name(), Some("production"));
+    }
+
+    #[test]
+    fn disagreeing_signals_are_a_conflict_not_a_guess() {
+        let envs = defaults();
+        let p = ProjectEnvironment::infer(&envs, Some("app-staging"), "envs/dev/app", "default");
+        assert!(matches!(p, ProjectEnvironment::Conflicting(ref s) if s.len() == 2), "{p:?}");
+    }
+
+    #[test]
+    fn non_prod_is_not_production() {
+        let envs = defaults();
+        assert_eq!(ProjectEnvironment::infer(&envs, Some("non-prod"), ".", "default"), ProjectEnvironment::Unknown);
+        assert_eq!(ProjectEnvironment::infer(&envs, Some("shared"), "infra/network", "default"), ProjectEnvironment::Unknown);
+    }
+
+    #[test]
+    fn resource_environment_from_tags_first() {
+        let envs = defaults();
+        let before = json!({"name": "prod-db", "tags": {"env": "dev"}, "tags_all": {"env": "dev", "team": "x"}});
+        let found = config().detect(&envs, &before, None).unwrap();
+        assert_eq!(found.environment, "development");
+        assert_eq!(found.strength, SignalStrength::Strong);
+        assert_eq!(found.evidence, "tag env=dev");
+    }
+
+    #[test]
+    fn google_network_tags_list_is_not_an_error() {
+        let envs = defaults();
+        let before = json!({"name": "web-stg-1", "tags": ["http-server", "prod"]});
+        let found = config().detect(&envs, &before, None).unwrap();
+        assert_eq!(found.strength, SignalStrength::Weak);
+        assert_eq!(found.environment, "staging");
+    }
+
+    #[test]
+    fn kubernetes_labels_and_namespaces() {
+        let envs = defaults();
+        let cm = json!({"metadata": [{"name": "cfg", "namespace": "prod", "labels": {}}], "data": {}});
+        let found = config().detect(&envs, &cm, None).unwrap();
+        assert_eq!((found.environment.as_str(), found.evidence.as_str()), ("production", "namespace prod"));
+        let labelled = json!({"metadata": [{"name": "x", "namespace": "apps", "labels": {"environment": "staging"}}], "spec": []});
+        assert_eq!(config().detect(&envs, &labelled, None).unwrap().environment, "staging");
+        let ns = json!({"metadata": [{"name": "production", "labels": {}}]});
+        assert_eq!(config().detect(&envs, &ns, None).unwrap().environment, "production");
+    }
+
+    #[test]
+    fn configured_attribute_paths_count() {
+        let envs = defaults();
+        let before = json!({"labels": {"team_env": "qa"}});
+        assert_eq!(config().detect(&envs, &before, None).unwrap().environment, "test");
+    }
+
+    #[test]
+    fn sensitive_values_decide_but_are_never_shown() {
+        let envs = defaults();
+        let before = json!({"tags": {"env": "dev"}});
+        let sensitive = json!({"tags": true});
+        let found = config().detect(&envs, &before, Some(&sensitive)).unwrap();
+        assert_eq!(found.environment, "development");
+        assert_eq!(found.evidence, "tag env=(sensitive)");
+    }
+
+    #[test]
+    fn unknown_tag_values_still_name_an_environment() {
+        let envs = defaults();
+        let before = json!({"tags": {"env": "Perf"}});
+        assert_eq!(config().detect(&envs, &before, None).unwrap().environment, "perf");
+        let before = json!({"tags": {"env": "prod-eu-1"}});
+        assert_eq!(config().detect(&envs, &before, None).unwrap().environment, "production");
+    }
+
+    #[test]
+    fn no_signal_is_none() {
+        let envs = defaults();
+        assert!(config().detect(&envs, &json!({"id": "i-123"}), None).is_none());
+    }
+}

@@ -1,0 +1,114 @@
+//! The terminal report: a verdict per project, a table of findings, a closing verdict line.
+
+use std::fmt::Write;
+
+use comfy_table::{presets, Cell, ContentArrangement, Table};
+
+use super::Style;
+use crate::input::policy::Level;
+use crate::report::{Counts, Finding, Report, Verdict};
+
+pub fn render(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    for project in &report.projects {
+        let env = project.environment.as_deref().unwrap_or("unknown environment");
+        let _ = writeln!(
+            out,
+            "{} {} ({env}) {}",
+            verdict_word(project.verdict, style),
+            project.name,
+            counts_line(&project.counts)
+        );
+        if !project.complete {
+            let _ = writeln!(out, "  note: incomplete plan; only the changes shown were checked");
+        }
+        if project.drift > 0 {
+            let _ = writeln!(
+                out,
+                "  note: {} changes made outside Terraform (drift) were not counted as planned",
+                project.drift
+            );
+        }
+    }
+    if !report.findings.is_empty() {
+        if !report.projects.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&findings_table(&report.findings, style));
+        out.push('\n');
+    }
+    let deny = report.count(Level::Deny);
+    let warn = report.count(Level::Warn);
+    let _ = writeln!(
+        out,
+        "\nplangate: {} ({deny} deny, {warn} warn)",
+        verdict_word(report.verdict, style)
+    );
+    out
+}
+
+fn findings_table(findings: &[Finding], style: Style) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec!["level", "rule", "project", "resource", "message"]);
+    if !style.color {
+        // Not a terminal: a fixed width keeps logs readable and output deterministic.
+        table.set_width(160);
+    }
+    for f in findings {
+        let resource = match (&f.address, &f.location) {
+            (Some(a), _) => a.clone(),
+            (None, Some(l)) => l.clone(),
+            (None, None) => String::new(),
+        };
+        table.add_row(vec![
+            Cell::new(level_word(f.level, style)),
+            Cell::new(&f.rule),
+            Cell::new(f.project.as_deref().unwrap_or("")),
+            Cell::new(resource),
+            Cell::new(&f.message),
+        ]);
+    }
+    table.to_string()
+}
+
+fn counts_line(c: &Counts) -> String {
+    let mut parts = vec![
+        format!("{} create", c.create),
+        format!("{} update", c.update),
+        format!("{} replace", c.replace),
+        format!("{} delete", c.delete),
+    ];
+    for (n, label) in [(c.forget, "forget"), (c.moved, "move"), (c.import, "import"), (c.read, "read")] {
+        if n > 0 {
+            parts.push(format!("{n} {label}"));
+        }
+    }
+    format!("[{}]", parts.join(", "))
+}
+
+fn paint(text: &str, code: &str, style: Style) -> String {
+    if style.color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn verdict_word(v: Verdict, style: Style) -> String {
+    match v {
+        Verdict::Pass => paint("PASS", "1;32", style),
+        Verdict::Warn => paint("WARN", "1;33", style),
+        Verdict::Block => paint("BLOCK", "1;31", style),
+    }
+}
+
+fn level_word(l: Level, style: Style) -> String {
+    match l {
+        Level::Deny => paint("deny", "31", style),
+        Level::Warn => paint("warn", "33", style),
+        Level::Allow => "allow".to_string(),
+    }
+}

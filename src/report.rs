@@ -1,0 +1,390 @@
+//! Findings become a report: levels applied from the policy, instances of one resource grouped,
+//! everything sorted, and the verdict and exit code decided here and nowhere else.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::input::policy::{Level, Policy};
+use crate::model::change::{address_pattern, Action};
+use crate::model::project::ProjectPlan;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One thing a rule found. Rules fill it; the report decides its final level.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    pub rule: String,
+    pub level: Level,
+    pub project: Option<String>,
+    pub address: Option<String>,
+    pub action: Option<String>,
+    pub resource_environment: Option<String>,
+    pub message: String,
+    /// How many resource instances this finding stands for (more than one when grouped).
+    pub instances: usize,
+    /// Every instance address of a grouped finding.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_environment: Option<String>,
+    /// `file:line` for findings about a configuration file (atlantis.yaml, policy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// The highest level this finding may reach whatever the configured level (a weak
+    /// environment signal, declared intent): applied by the report.
+    #[serde(skip)]
+    pub cap: Level,
+}
+
+impl Finding {
+    pub fn new(rule: &str, message: impl Into<String>) -> Finding {
+        Finding {
+            rule: rule.to_string(),
+            level: Level::Deny,
+            project: None,
+            address: None,
+            action: None,
+            resource_environment: None,
+            message: message.into(),
+            instances: 1,
+            addresses: Vec::new(),
+            project_environment: None,
+            location: None,
+            cap: Level::Deny,
+        }
+    }
+
+    pub fn project(mut self, plan: &ProjectPlan<'_>) -> Finding {
+        self.project = Some(plan.project.name.clone());
+        self.project_environment = plan.project.environment.name().map(str::to_string);
+        self
+    }
+
+    pub fn project_name(mut self, name: &str) -> Finding {
+        self.project = Some(name.to_string());
+        self
+    }
+
+    pub fn address(mut self, address: impl Into<String>) -> Finding {
+        self.address = Some(address.into());
+        self
+    }
+
+    pub fn action(mut self, action: Action) -> Finding {
+        self.action = Some(action.label().to_string());
+        self
+    }
+
+    pub fn resource_environment(mut self, env: Option<&str>) -> Finding {
+        self.resource_environment = env.map(str::to_string);
+        self
+    }
+
+    pub fn location(mut self, location: impl Into<String>) -> Finding {
+        self.location = Some(location.into());
+        self
+    }
+
+    /// Never more than `level`, whatever the policy says.
+    pub fn at_most(mut self, level: Level) -> Finding {
+        self.cap = self.cap.min(level);
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Warn,
+    Block,
+}
+
+impl Verdict {
+    pub fn from_levels(levels: impl IntoIterator<Item = Level>) -> Verdict {
+        levels
+            .into_iter()
+            .map(|l| match l {
+                Level::Deny => Verdict::Block,
+                Level::Warn => Verdict::Warn,
+                Level::Allow => Verdict::Pass,
+            })
+            .max()
+            .unwrap_or(Verdict::Pass)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Warn => "warn",
+            Verdict::Block => "block",
+        }
+    }
+
+    /// The exit code of `check` and `lint`: 1 blocks, everything else passes.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Block => 1,
+            Verdict::Pass | Verdict::Warn => 0,
+        }
+    }
+}
+
+/// Resource changes of one plan, by action. `move` and `import` count changes that also do
+/// something else (a moved resource may also be updated).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub read: usize,
+    pub forget: usize,
+    pub no_op: usize,
+    #[serde(rename = "move")]
+    pub moved: usize,
+    pub import: usize,
+}
+
+impl Counts {
+    pub fn of(plan: &ProjectPlan<'_>) -> Counts {
+        let mut c = Counts::default();
+        for change in &plan.plan.changes {
+            match change.action {
+                Action::NoOp => c.no_op += 1,
+                Action::Create => c.create += 1,
+                Action::Read => c.read += 1,
+                Action::Update => c.update += 1,
+                Action::ReplaceDeleteFirst | Action::ReplaceCreateFirst => c.replace += 1,
+                Action::Delete => c.delete += 1,
+                Action::Forget | Action::ReplaceForget => c.forget += 1,
+            }
+            if change.previous_address.is_some() {
+                c.moved += 1;
+            }
+            if change.importing {
+                c.import += 1;
+            }
+        }
+        c
+    }
+
+    pub fn destroys(&self) -> usize {
+        self.delete + self.replace
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProjectReport {
+    pub name: String,
+    pub dir: String,
+    pub workspace: String,
+    pub environment: Option<String>,
+    pub plan_sha256: String,
+    pub verdict: Verdict,
+    pub counts: Counts,
+    pub plan: String,
+    pub terraform_version: Option<String>,
+    /// `false` for `-target`/deferred plans: only the changes shown were checked.
+    pub complete: bool,
+    /// Changes made outside Terraform (`resource_drift`): shown, never counted as planned.
+    pub drift: usize,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub verdict: Verdict,
+    pub projects: Vec<ProjectReport>,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Apply levels, group, sort and decide the verdicts.
+    pub fn build(policy: &Policy, plans: &[ProjectPlan<'_>], raw: Vec<Finding>) -> Report {
+        let findings = group(apply_levels(policy, raw));
+        let projects = plans
+            .iter()
+            .map(|p| {
+                let verdict = Verdict::from_levels(
+                    findings
+                        .iter()
+                        .filter(|f| f.project.as_deref() == Some(&p.project.name))
+                        .map(|f| f.level),
+                );
+                ProjectReport {
+                    name: p.project.name.clone(),
+                    dir: p.project.dir.clone(),
+                    workspace: p.project.workspace.clone(),
+                    environment: p.project.environment.name().map(str::to_string),
+                    plan_sha256: p.plan_sha256.clone(),
+                    verdict,
+                    counts: Counts::of(p),
+                    plan: p.plan_path.display().to_string(),
+                    terraform_version: p.plan.terraform_version.clone(),
+                    complete: p.plan.complete != Some(false),
+                    drift: p.plan.drift.len(),
+                }
+            })
+            .collect();
+        Report::assemble(projects, findings)
+    }
+
+    /// A report with no plans (atlantis.yaml and policy linting).
+    pub fn lint(policy: &Policy, raw: Vec<Finding>) -> Report {
+        Report::assemble(Vec::new(), group(apply_levels(policy, raw)))
+    }
+
+    fn assemble(projects: Vec<ProjectReport>, findings: Vec<Finding>) -> Report {
+        let verdict = Verdict::from_levels(findings.iter().map(|f| f.level));
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "plangate",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            verdict,
+            projects,
+            findings,
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        self.verdict.exit_code()
+    }
+
+    pub fn count(&self, level: Level) -> usize {
+        self.findings.iter().filter(|f| f.level == level).count()
+    }
+}
+
+fn apply_levels(policy: &Policy, raw: Vec<Finding>) -> Vec<Finding> {
+    raw.into_iter()
+        .filter_map(|mut f| {
+            let configured = policy
+                .rule_level(&f.rule)
+                .or_else(|| crate::rules::find(&f.rule).map(|r| r.default_level()))
+                .unwrap_or(Level::Deny);
+            f.level = configured.min(f.cap);
+            (f.level != Level::Allow).then_some(f)
+        })
+        .collect()
+}
+
+/// Findings of one rule, level, project, action and resource environment on the instances
+/// of one resource (`aws_instance.web[0..29]`) become one finding `aws_instance.web[*]`.
+fn group(findings: Vec<Finding>) -> Vec<Finding> {
+    type Key = (Level, Option<String>, String, Option<String>, Option<String>, Option<String>);
+    let mut groups: BTreeMap<Key, Vec<Finding>> = BTreeMap::new();
+    let mut ungrouped = Vec::new();
+    for f in findings {
+        match &f.address {
+            Some(address) if address.contains('[') && f.instances == 1 => {
+                let key = (
+                    f.level,
+                    f.project.clone(),
+                    f.rule.clone(),
+                    Some(address_pattern(address)),
+                    f.action.clone(),
+                    f.resource_environment.clone(),
+                );
+                groups.entry(key).or_default().push(f);
+            }
+            _ => ungrouped.push(f),
+        }
+    }
+    for ((_, _, _, pattern, _, _), mut members) in groups {
+        if members.len() == 1 {
+            ungrouped.append(&mut members);
+            continue;
+        }
+        members.sort_by(|a, b| a.address.cmp(&b.address));
+        let pattern = pattern.unwrap_or_default();
+        let n = members.len();
+        let mut first = members[0].clone();
+        let first_address = first.address.clone().unwrap_or_default();
+        first.message = format!(
+            "{} ({n} instances)",
+            first.message.replace(&first_address, &pattern)
+        );
+        first.addresses = members.into_iter().filter_map(|m| m.address).collect();
+        first.address = Some(pattern);
+        first.instances = n;
+        ungrouped.push(first);
+    }
+    ungrouped.sort_by(|a, b| {
+        b.level
+            .cmp(&a.level)
+            .then_with(|| a.project.cmp(&b.project))
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.address.cmp(&b.address))
+            .then_with(|| a.location.cmp(&b.location))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+    ungrouped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(address: &str) -> Finding {
+        Finding::new("cross-env-destroy", format!("would destroy {address} tagged env=dev"))
+            .project_name("app-staging")
+            .address(address)
+            .action(Action::Delete)
+            .resource_environment(Some("development"))
+    }
+
+    #[test]
+    fn instances_of_one_resource_group_into_one_finding() {
+        let raw: Vec<Finding> = (0..30)
+            .map(|i| finding(&format!("aws_instance.web[{i}]")))
+            .chain([finding("aws_db_instance.db")])
+            .collect();
+        let grouped = group(raw);
+        assert_eq!(grouped.len(), 2);
+        let web = grouped.iter().find(|f| f.instances == 30).unwrap();
+        assert_eq!(web.address.as_deref(), Some("aws_instance.web[*]"));
+        assert_eq!(web.message, "would destroy aws_instance.web[*] tagged env=dev (30 instances)");
+        assert_eq!(web.addresses.len(), 30);
+    }
+
+    #[test]
+    fn a_single_instance_is_not_grouped() {
+        let grouped = group(vec![finding("aws_instance.web[0]")]);
+        assert_eq!(grouped[0].address.as_deref(), Some("aws_instance.web[0]"));
+        assert_eq!(grouped[0].instances, 1);
+    }
+
+    #[test]
+    fn levels_are_capped_and_allow_drops() {
+        let policy = Policy::parse("rules:\n  untagged-destroy: allow\n", std::path::Path::new("p.yaml")).unwrap();
+        let raw = vec![
+            Finding::new("cross-env-destroy", "weak").at_most(Level::Warn),
+            Finding::new("untagged-destroy", "dropped"),
+            Finding::new("cross-env-destroy", "strong"),
+        ];
+        let out = apply_levels(&policy, raw);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].level, Level::Warn);
+        assert_eq!(out[1].level, Level::Deny);
+    }
+
+    #[test]
+    fn verdict_is_the_worst_level() {
+        assert_eq!(Verdict::from_levels([]), Verdict::Pass);
+        assert_eq!(Verdict::from_levels([Level::Warn]), Verdict::Warn);
+        assert_eq!(Verdict::from_levels([Level::Warn, Level::Deny]), Verdict::Block);
+        assert_eq!(Verdict::Block.exit_code(), 1);
+        assert_eq!(Verdict::Warn.exit_code(), 0);
+    }
+}

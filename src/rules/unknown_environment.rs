@@ -1,0 +1,80 @@
+//! `unknown-environment`: the project's environment cannot be determined.
+
+use super::{Context, Rule};
+use crate::input::policy::Level;
+use crate::model::environment::ProjectEnvironment;
+use crate::report::Finding;
+
+pub struct UnknownEnvironment;
+
+impl Rule for UnknownEnvironment {
+    fn id(&self) -> &'static str {
+        "unknown-environment"
+    }
+
+    fn default_level(&self) -> Level {
+        Level::Deny
+    }
+
+    fn summary(&self) -> &'static str {
+        "the project's environment cannot be determined (deny if the plan destroys anything, else warn)"
+    }
+
+    fn docs(&self) -> &'static str {
+        r#"## What it catches
+A project whose environment plangate cannot tell: no `--env`, no mapping in the policy, and no
+environment word in its name, its dir's path segments or its workspace; or signals that disagree
+(the name says staging, the dir says dev), which is never settled by guessing.
+
+## Why
+Every other environment rule needs to know where a project deploys. A gate that quietly passes
+projects it cannot place is the gap incident 3 went through: in a huge atlantis.yaml, the project
+that destroyed dev was one nobody could tell the environment of at a glance.
+
+## Levels
+`deny` when the plan destroys or replaces anything, otherwise `warn`: creating and updating in an
+unknown environment is reported but not blocked.
+
+## Configure
+Name the environment in the project (`app-prod`, `envs/stg/app`, workspace `dev`), map it in the
+policy, or pass `--env`:
+```yaml
+projects:
+  - name: "payments-.*"
+    environment: production
+rules:
+  unknown-environment: warn
+```
+"#
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        for plan in ctx.plans {
+            let why = match &plan.project.environment {
+                ProjectEnvironment::Known { .. } => continue,
+                ProjectEnvironment::Unknown => format!(
+                    "the environment of project {} cannot be determined: no environment word in its name, dir ({}) or workspace ({}); map it in plangate.yaml or pass --env",
+                    plan.project.name, plan.project.dir, plan.project.workspace
+                ),
+                ProjectEnvironment::Conflicting(signals) => {
+                    let said: Vec<String> = signals.iter().map(ToString::to_string).collect();
+                    format!(
+                        "the environment of project {} is ambiguous: {}; map it in plangate.yaml or pass --env",
+                        plan.project.name,
+                        said.join(", ")
+                    )
+                }
+            };
+            let mut finding = Finding::new(self.id(), why).project(plan);
+            if !plan.destroys_anything() {
+                finding = finding.at_most(Level::Warn);
+            } else {
+                finding.message.push_str(&format!(
+                    " (the plan destroys {} resources, so this blocks)",
+                    plan.destroyed.len()
+                ));
+            }
+            out.push(finding);
+        }
+    }
+}
