@@ -42,6 +42,14 @@ impl PlanSource {
             }
             Cow::Owned(owned) => (owned, 0),
         };
+        // serde skips unused strings without checking them: validate the whole text once.
+        if let Err(e) = std::str::from_utf8(&text[start..]) {
+            let line = 1 + text[start..start + e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+            return Err(Error::input(
+                path,
+                format!("is not valid UTF-8 (invalid bytes on line {line}): expected the output of `terraform show -json PLANFILE`"),
+            ));
+        }
         Ok(PlanSource {
             path: path.to_path_buf(),
             sha256,
@@ -288,20 +296,9 @@ fn validate<'a>(raw: RawPlan<'a>, path: &Path) -> Result<Plan<'a>> {
         .and_then(|v| v.root_module.as_ref())
         .map(RawStateModule::managed_count);
 
-    let raw_changes = match raw.resource_changes {
-        Some(changes) => changes,
-        None => {
-            if let Some(n) = prior_state_resources.filter(|&n| n > 0) {
-                return Err(Error::input(
-                    path,
-                    format!(
-                        "lists no resource_changes although its prior state holds {n} resources: the plan looks truncated"
-                    ),
-                ));
-            }
-            Vec::new()
-        }
-    };
+    // Terraform omits an empty `resource_changes` (refresh-only plans, nothing configured);
+    // a cut-off file never gets here, it fails as truncated JSON.
+    let raw_changes = raw.resource_changes.unwrap_or_default();
 
     let mut changes = Vec::with_capacity(raw_changes.len());
     for rc in raw_changes {
@@ -531,10 +528,11 @@ mod tests {
     }
 
     #[test]
-    fn missing_changes_with_a_full_state_is_truncation() {
-        let e = err(r#"{"format_version":"1.2","planned_values":{},
-            "prior_state":{"values":{"root_module":{"resources":[{"mode":"managed"}]}}}}"#);
-        assert!(e.contains("looks truncated"), "{e}");
+    fn refresh_only_plans_without_changes_are_read() {
+        let plan = parse(r#"{"format_version":"1.2","planned_values":{},
+            "prior_state":{"values":{"root_module":{"resources":[{"mode":"managed"}]}}}}"#).unwrap();
+        assert!(plan.changes.is_empty());
+        assert_eq!(plan.state_resource_count(), 1);
     }
 
     #[test]

@@ -1,0 +1,2 @@
+# The project's configuration after the copy-pasted teardown: everything removed.
+terraform {}

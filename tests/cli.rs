@@ -1,0 +1,287 @@
+//! End-to-end tests of the binary: exit codes, the JSON report's schema, and every input that
+//! must fail closed with exit 2 and a one-line message naming the file.
+
+mod support;
+
+use std::path::Path;
+
+use support::{plangate, root, run};
+
+const INCIDENT: &str = "examples/incidents/wrong-project-destroys-dev";
+
+#[test]
+fn the_incident_plan_is_blocked_and_the_clean_plan_passes() {
+    let dir = root().join(INCIDENT);
+    let blocked = run(plangate(&dir).args(["check", "--plan", "plan.json", "--atlantis", "atlantis.yaml", "--project", "rosey-staging"]));
+    assert_eq!(blocked.code, 1, "{}{}", blocked.stdout, blocked.stderr);
+    assert!(blocked.stdout.contains("BLOCK"), "{}", blocked.stdout);
+    let clean = run(plangate(&dir).args(["check", "--plan", "clean/plan.json", "--atlantis", "atlantis.yaml", "--project", "rosey-staging"]));
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    assert!(clean.stdout.contains("PASS"), "{}", clean.stdout);
+}
+
+#[test]
+fn json_report_follows_schema_version_1() {
+    let dir = root().join(INCIDENT);
+    let out = run(plangate(&dir).args(["check", "--format", "json", "--plan", "plan.json", "--atlantis", "atlantis.yaml", "--project", "rosey-staging"]));
+    assert_eq!(out.code, 1);
+    let report = out.json();
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["tool"]["name"], "plangate");
+    assert_eq!(report["verdict"], "block");
+    let project = &report["projects"][0];
+    for key in ["name", "dir", "workspace", "environment", "plan_sha256", "verdict", "counts"] {
+        assert!(project.get(key).is_some(), "project lacks {key}: {project}");
+    }
+    assert_eq!(project["name"], "rosey-staging");
+    assert_eq!(project["environment"], "staging");
+    assert_eq!(project["plan_sha256"].as_str().unwrap().len(), 64);
+    for key in ["create", "update", "replace", "delete", "read", "forget", "no_op", "move", "import"] {
+        assert!(project["counts"][key].is_u64(), "counts lack {key}");
+    }
+    assert_eq!(project["counts"]["delete"], 5);
+    let findings = report["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        for key in ["rule", "level", "project", "address", "action", "resource_environment", "message"] {
+            assert!(f.get(key).is_some(), "finding lacks {key}: {f}");
+        }
+    }
+    let cluster = findings.iter().find(|f| f["address"] == "aws_eks_cluster.cluster").unwrap();
+    assert_eq!(cluster["rule"], "cross-env-destroy");
+    assert_eq!(cluster["level"], "deny");
+    assert_eq!(cluster["action"], "delete");
+    assert_eq!(cluster["resource_environment"], "development");
+    let nodes = findings.iter().find(|f| f["address"] == "aws_eks_node_group.nodes[*]").unwrap();
+    assert_eq!(nodes["instances"], 3);
+}
+
+#[test]
+fn output_is_deterministic() {
+    let dir = root().join(INCIDENT);
+    let args = ["check", "--format", "json", "--plan", "plan.json", "--project", "rosey-staging", "--atlantis", "atlantis.yaml"];
+    let a = run(plangate(&dir).args(args));
+    let b = run(plangate(&dir).args(args));
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn output_option_writes_another_format_to_a_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = tmp.path().join("report.json");
+    let dir = root().join(INCIDENT);
+    let out = run(plangate(&dir)
+        .args(["check", "--plan", "plan.json", "--project", "rosey-staging", "--atlantis", "atlantis.yaml", "--output"])
+        .arg(format!("json={}", report.display())));
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains("BLOCK"));
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(written["verdict"], "block");
+}
+
+#[test]
+fn several_projects_are_checked_together() {
+    let r = root();
+    let out = run(plangate(&r).args([
+        "check",
+        "--format",
+        "json",
+        "--atlantis",
+        &format!("{INCIDENT}/atlantis.yaml"),
+        "--plan",
+        &format!("rosey-staging={INCIDENT}/plan.json"),
+        "--plan",
+        &format!("rosey-dev={INCIDENT}/plan.json"),
+    ]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report = out.json();
+    let verdicts: Vec<(String, String)> = report["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap().to_string(), p["verdict"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(verdicts.contains(&("rosey-staging".into(), "block".into())), "{verdicts:?}");
+    assert!(verdicts.contains(&("rosey-dev".into(), "pass".into())), "{verdicts:?}");
+}
+
+#[test]
+fn several_plans_need_project_names() {
+    let r = root();
+    let p = format!("{INCIDENT}/plan.json");
+    let out = run(plangate(&r).args(["check", "--plan", &p, "--plan", &p]));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("PROJECT="), "{}", out.stderr);
+}
+
+#[test]
+fn unknown_project_is_an_error_listing_the_known_ones() {
+    let dir = root().join(INCIDENT);
+    let out = run(plangate(&dir).args(["check", "--plan", "plan.json", "--atlantis", "atlantis.yaml", "--project", "rosey-stagin"]));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("rosey-staging"), "{}", out.stderr);
+}
+
+#[test]
+fn plan_from_stdin_only_when_asked() {
+    let dir = root().join(INCIDENT);
+    let plan = std::fs::File::open(dir.join("plan.json")).unwrap();
+    let out = run(plangate(&dir)
+        .args(["check", "--plan", "-", "--env", "staging"])
+        .stdin(plan));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+}
+
+#[test]
+fn no_plan_is_a_usage_error() {
+    let out = run(plangate(&root()).args(["check", "--env", "staging"]));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("no plan given"), "{}", out.stderr);
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let out = run(plangate(&root()).args(["check", "--format", "yaml"]));
+    assert_eq!(out.code, 2);
+    let out = run(plangate(&root()).args(["explain", "no-such-rule"]));
+    assert_eq!(out.code, 2);
+}
+
+fn good_plan() -> Vec<u8> {
+    std::fs::read(root().join(INCIDENT).join("plan.json")).unwrap()
+}
+
+/// Every input DESIGN.md section 2 lists: exit 2, one line on stderr naming the file.
+#[test]
+fn every_fail_closed_input_exits_2_with_a_one_line_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = good_plan();
+    let plan_text = String::from_utf8(plan.clone()).unwrap();
+    let errored = plan_text.replacen("\"errored\": false", "\"errored\": true", 1);
+    assert_ne!(errored, plan_text, "fixture plan must state errored: false");
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.json", vec![], "is empty"),
+        ("blank.json", b"\n\n  \n".to_vec(), "only whitespace"),
+        ("html.json", b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head></html>".to_vec(), "HTML"),
+        ("truncated.json", plan[..plan.len() / 2].to_vec(), "truncated"),
+        ("binary.tfplan", b"PK\x03\x04\x14\x00\x08\x00\x08\x00tfplan".to_vec(), "terraform show -json"),
+        ("state.json", br#"{"version":4,"terraform_version":"1.9.0","serial":7,"lineage":"abc","outputs":{},"resources":[]}"#.to_vec(), "state file"),
+        ("shown-state.json", br#"{"format_version":"1.0","terraform_version":"1.9.0","values":{"root_module":{}}}"#.to_vec(), "of a state"),
+        ("future.json", br#"{"format_version":"2.0","planned_values":{},"resource_changes":[]}"#.to_vec(), "format_version 2.0"),
+        ("errored.json", errored.into_bytes(), "errored plan"),
+        ("concatenated.json", [plan.clone(), plan.clone()].concat(), "concatenated"),
+        ("wrapper.json", [b"[command]/home/runner/bin/terraform show -json tfplan\n".to_vec(), plan.clone(), b"\n::debug::exitcode: 0\n".to_vec()].concat(), "text before the JSON"),
+        ("not-json.json", b"Error: Failed to load plugin schemas".to_vec(), "is not JSON"),
+        ("array.json", b"[{\"format_version\":\"1.0\"}]".to_vec(), "JSON array"),
+        ("no-version.json", br#"{"planned_values":{},"resource_changes":[]}"#.to_vec(), "no format_version"),
+        ("bad-action.json", br#"{"format_version":"1.2","planned_values":{},"resource_changes":[{"address":"a.b","mode":"managed","type":"a","name":"b","change":{"actions":["purge"]}}]}"#.to_vec(), "does not know"),
+        ("invalid-utf8.json", b"{\"format_version\":\"1.2\",\"x\":\"\xff\xfe\xfd\"}".to_vec(), "not valid UTF-8"),
+    ];
+    for (name, bytes, reason) in cases {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = run(plangate(tmp.path()).args(["check", "--env", "staging", "--plan", name]));
+        assert_eq!(out.code, 2, "{name}: expected exit 2, got {}: {}{}", out.code, out.stdout, out.stderr);
+        assert_eq!(out.stderr.lines().count(), 1, "{name}: one line expected: {}", out.stderr);
+        assert!(out.stderr.contains(name), "{name}: message must name the file: {}", out.stderr);
+        assert!(out.stderr.contains(reason), "{name}: expected `{reason}` in: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{name}: nothing on stdout: {}", out.stdout);
+    }
+}
+
+#[test]
+fn missing_files_and_directories_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(plangate(tmp.path()).args(["check", "--env", "dev", "--plan", "nope.json"]));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("nope.json: does not exist"), "{}", out.stderr);
+    let out = run(plangate(tmp.path()).args(["check", "--env", "dev", "--plan", "."]));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("is a directory"), "{}", out.stderr);
+}
+
+#[test]
+fn byte_order_marks_are_decoded_not_rejected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = good_plan();
+    let utf8_bom = [b"\xEF\xBB\xBF".to_vec(), plan.clone()].concat();
+    let text = String::from_utf8(plan).unwrap();
+    let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    for (name, bytes) in [("bom8.json", utf8_bom), ("bom16.json", utf16)] {
+        std::fs::write(tmp.path().join(name), bytes).unwrap();
+        let out = run(plangate(tmp.path()).args(["check", "--env", "staging", "--plan", name]));
+        assert_eq!(out.code, 1, "{name}: {}", out.stderr);
+    }
+}
+
+#[test]
+fn sensitive_values_never_reach_any_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A destroyed resource whose identifying attributes are all sensitive.
+    let plan = r#"{"format_version":"1.2","planned_values":{},"resource_changes":[
+      {"address":"aws_db_instance.db","mode":"managed","type":"aws_db_instance","name":"db",
+       "change":{"actions":["delete"],
+         "before":{"name":"db-dev-s3cr3t-name","password":"hunter2-pass","tags":{"env":"dev-s3cr3t-tag"}},
+         "before_sensitive":{"name":true,"password":true,"tags":{"env":true}}}}]}"#;
+    std::fs::write(tmp.path().join("plan.json"), plan).unwrap();
+    for format in ["text", "json"] {
+        let out = run(plangate(tmp.path()).args(["check", "--env", "staging", "--format", format, "--plan", "plan.json"]));
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        for secret in ["s3cr3t", "hunter2"] {
+            assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret), "{format} leaked {secret}: {}", out.stdout);
+        }
+        assert!(out.stdout.contains("(sensitive)"), "{}", out.stdout);
+    }
+}
+
+#[test]
+fn rules_and_explain_document_every_rule() {
+    let out = run(plangate(&root()).args(["rules"]));
+    assert_eq!(out.code, 0);
+    for id in ["cross-env-destroy", "unknown-environment", "untagged-destroy", "incomplete-plan"] {
+        assert!(out.stdout.contains(id), "{id} missing from `rules`");
+        let explain = run(plangate(&root()).args(["explain", id]));
+        assert_eq!(explain.code, 0);
+        assert!(explain.stdout.contains("## Why"), "{id}: {}", explain.stdout);
+    }
+}
+
+#[test]
+fn broken_pipe_is_not_an_error() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = plangate(&root()).args(["rules"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(status.code().is_some());
+}
+
+#[test]
+fn policy_errors_point_at_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("plangate.yaml"), "rules:\n  cross-env-destroy: deny\n  untagged-destroi: warn\n").unwrap();
+    std::fs::write(tmp.path().join("plan.json"), good_plan()).unwrap();
+    let out = run(plangate(tmp.path()).args(["check", "--env", "staging", "--plan", "plan.json", "--policy", "plangate.yaml"]));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("plangate.yaml:3:"), "{}", out.stderr);
+    assert!(out.stderr.contains("untagged-destroy"), "{}", out.stderr);
+    assert!(Path::new(&tmp.path().join("plan.json")).exists());
+}
+
+#[test]
+fn policy_at_the_repository_root_is_found() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
+    std::fs::create_dir_all(tmp.path().join("envs/staging")).unwrap();
+    std::fs::write(tmp.path().join("plangate.yaml"), "rules:\n  cross-env-destroy: warn\n").unwrap();
+    std::fs::write(tmp.path().join("envs/staging/plan.json"), good_plan()).unwrap();
+    let out = run(plangate(&tmp.path().join("envs/staging")).args(["check", "--plan", "plan.json", "--format", "json"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let report = out.json();
+    assert_eq!(report["verdict"], "warn");
+    // The local dir names the project and its environment.
+    assert_eq!(report["projects"][0]["environment"], "staging");
+}
