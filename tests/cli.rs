@@ -12,10 +12,26 @@ const INCIDENT: &str = "examples/incidents/wrong-project-destroys-dev";
 #[test]
 fn the_incident_plan_is_blocked_and_the_clean_plan_passes() {
     let dir = root().join(INCIDENT);
-    let blocked = run(plangate(&dir).args(["check", "--plan", "plan.json", "--atlantis", "atlantis.yaml", "--project", "rosey-staging"]));
+    let blocked = run(plangate(&dir).args([
+        "check",
+        "--plan",
+        "plan.json",
+        "--atlantis",
+        "atlantis.yaml",
+        "--project",
+        "rosey-staging",
+    ]));
     assert_eq!(blocked.code, 1, "{}{}", blocked.stdout, blocked.stderr);
     assert!(blocked.stdout.contains("BLOCK"), "{}", blocked.stdout);
-    let clean = run(plangate(&dir).args(["check", "--plan", "clean/plan.json", "--atlantis", "atlantis.yaml", "--project", "rosey-staging"]));
+    let clean = run(plangate(&dir).args([
+        "check",
+        "--plan",
+        "clean/plan.json",
+        "--atlantis",
+        "atlantis.yaml",
+        "--project",
+        "rosey-staging",
+    ]));
     assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
     assert!(clean.stdout.contains("PASS"), "{}", clean.stdout);
 }
@@ -23,43 +39,87 @@ fn the_incident_plan_is_blocked_and_the_clean_plan_passes() {
 #[test]
 fn json_report_follows_schema_version_1() {
     let dir = root().join(INCIDENT);
-    let out = run(plangate(&dir).args(["check", "--format", "json", "--plan", "plan.json", "--atlantis", "atlantis.yaml", "--project", "rosey-staging"]));
+    let out = run(plangate(&dir).args([
+        "check",
+        "--format",
+        "json",
+        "--plan",
+        "plan.json",
+        "--atlantis",
+        "atlantis.yaml",
+        "--project",
+        "rosey-staging",
+    ]));
     assert_eq!(out.code, 1);
     let report = out.json();
     assert_eq!(report["schema_version"], 1);
     assert_eq!(report["tool"]["name"], "plangate");
     assert_eq!(report["verdict"], "block");
     let project = &report["projects"][0];
-    for key in ["name", "dir", "workspace", "environment", "plan_sha256", "verdict", "counts"] {
+    for key in [
+        "name",
+        "dir",
+        "workspace",
+        "environment",
+        "plan_sha256",
+        "verdict",
+        "counts",
+    ] {
         assert!(project.get(key).is_some(), "project lacks {key}: {project}");
     }
     assert_eq!(project["name"], "rosey-staging");
     assert_eq!(project["environment"], "staging");
     assert_eq!(project["plan_sha256"].as_str().unwrap().len(), 64);
-    for key in ["create", "update", "replace", "delete", "read", "forget", "no_op", "move", "import"] {
+    for key in [
+        "create", "update", "replace", "delete", "read", "forget", "no_op", "move", "import",
+    ] {
         assert!(project["counts"][key].is_u64(), "counts lack {key}");
     }
     assert_eq!(project["counts"]["delete"], 5);
     let findings = report["findings"].as_array().unwrap();
     assert!(!findings.is_empty());
     for f in findings {
-        for key in ["rule", "level", "project", "address", "action", "resource_environment", "message"] {
+        for key in [
+            "rule",
+            "level",
+            "project",
+            "address",
+            "action",
+            "resource_environment",
+            "message",
+        ] {
             assert!(f.get(key).is_some(), "finding lacks {key}: {f}");
         }
     }
-    let cluster = findings.iter().find(|f| f["address"] == "aws_eks_cluster.cluster").unwrap();
+    let cluster = findings
+        .iter()
+        .find(|f| f["address"] == "aws_eks_cluster.cluster")
+        .unwrap();
     assert_eq!(cluster["rule"], "cross-env-destroy");
     assert_eq!(cluster["level"], "deny");
     assert_eq!(cluster["action"], "delete");
     assert_eq!(cluster["resource_environment"], "development");
-    let nodes = findings.iter().find(|f| f["address"] == "aws_eks_node_group.nodes[*]").unwrap();
+    let nodes = findings
+        .iter()
+        .find(|f| f["address"] == "aws_eks_node_group.nodes[*]")
+        .unwrap();
     assert_eq!(nodes["instances"], 3);
 }
 
 #[test]
 fn output_is_deterministic() {
     let dir = root().join(INCIDENT);
-    let args = ["check", "--format", "json", "--plan", "plan.json", "--project", "rosey-staging", "--atlantis", "atlantis.yaml"];
+    let args = [
+        "check",
+        "--format",
+        "json",
+        "--plan",
+        "plan.json",
+        "--project",
+        "rosey-staging",
+        "--atlantis",
+        "atlantis.yaml",
+    ];
     let a = run(plangate(&dir).args(args));
     let b = run(plangate(&dir).args(args));
     assert_eq!(a.stdout, b.stdout);
@@ -71,11 +131,21 @@ fn output_option_writes_another_format_to_a_file() {
     let report = tmp.path().join("report.json");
     let dir = root().join(INCIDENT);
     let out = run(plangate(&dir)
-        .args(["check", "--plan", "plan.json", "--project", "rosey-staging", "--atlantis", "atlantis.yaml", "--output"])
+        .args([
+            "check",
+            "--plan",
+            "plan.json",
+            "--project",
+            "rosey-staging",
+            "--atlantis",
+            "atlantis.yaml",
+            "--output",
+        ])
         .arg(format!("json={}", report.display())));
     assert_eq!(out.code, 1);
     assert!(out.stdout.contains("BLOCK"));
-    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(written["verdict"], "block");
 }
 
@@ -99,10 +169,21 @@ fn several_projects_are_checked_together() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["name"].as_str().unwrap().to_string(), p["verdict"].as_str().unwrap().to_string()))
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["verdict"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
-    assert!(verdicts.contains(&("rosey-staging".into(), "block".into())), "{verdicts:?}");
-    assert!(verdicts.contains(&("rosey-dev".into(), "pass".into())), "{verdicts:?}");
+    assert!(
+        verdicts.contains(&("rosey-staging".into(), "block".into())),
+        "{verdicts:?}"
+    );
+    assert!(
+        verdicts.contains(&("rosey-dev".into(), "pass".into())),
+        "{verdicts:?}"
+    );
 }
 
 #[test]
@@ -117,7 +198,15 @@ fn several_plans_need_project_names() {
 #[test]
 fn unknown_project_is_an_error_listing_the_known_ones() {
     let dir = root().join(INCIDENT);
-    let out = run(plangate(&dir).args(["check", "--plan", "plan.json", "--atlantis", "atlantis.yaml", "--project", "rosey-stagin"]));
+    let out = run(plangate(&dir).args([
+        "check",
+        "--plan",
+        "plan.json",
+        "--atlantis",
+        "atlantis.yaml",
+        "--project",
+        "rosey-stagin",
+    ]));
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("rosey-staging"), "{}", out.stderr);
 }
@@ -181,11 +270,32 @@ fn every_fail_closed_input_exits_2_with_a_one_line_reason() {
         let path = tmp.path().join(name);
         std::fs::write(&path, bytes).unwrap();
         let out = run(plangate(tmp.path()).args(["check", "--env", "staging", "--plan", name]));
-        assert_eq!(out.code, 2, "{name}: expected exit 2, got {}: {}{}", out.code, out.stdout, out.stderr);
-        assert_eq!(out.stderr.lines().count(), 1, "{name}: one line expected: {}", out.stderr);
-        assert!(out.stderr.contains(name), "{name}: message must name the file: {}", out.stderr);
-        assert!(out.stderr.contains(reason), "{name}: expected `{reason}` in: {}", out.stderr);
-        assert!(out.stdout.is_empty(), "{name}: nothing on stdout: {}", out.stdout);
+        assert_eq!(
+            out.code, 2,
+            "{name}: expected exit 2, got {}: {}{}",
+            out.code, out.stdout, out.stderr
+        );
+        assert_eq!(
+            out.stderr.lines().count(),
+            1,
+            "{name}: one line expected: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains(name),
+            "{name}: message must name the file: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains(reason),
+            "{name}: expected `{reason}` in: {}",
+            out.stderr
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{name}: nothing on stdout: {}",
+            out.stdout
+        );
     }
 }
 
@@ -194,7 +304,11 @@ fn missing_files_and_directories_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
     let out = run(plangate(tmp.path()).args(["check", "--env", "dev", "--plan", "nope.json"]));
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("nope.json: does not exist"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("nope.json: does not exist"),
+        "{}",
+        out.stderr
+    );
     let out = run(plangate(tmp.path()).args(["check", "--env", "dev", "--plan", "."]));
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("is a directory"), "{}", out.stderr);
@@ -206,7 +320,10 @@ fn byte_order_marks_are_decoded_not_rejected() {
     let plan = good_plan();
     let utf8_bom = [b"\xEF\xBB\xBF".to_vec(), plan.clone()].concat();
     let text = String::from_utf8(plan).unwrap();
-    let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
     for (name, bytes) in [("bom8.json", utf8_bom), ("bom16.json", utf16)] {
         std::fs::write(tmp.path().join(name), bytes).unwrap();
         let out = run(plangate(tmp.path()).args(["check", "--env", "staging", "--plan", name]));
@@ -225,10 +342,22 @@ fn sensitive_values_never_reach_any_output() {
          "before_sensitive":{"name":true,"password":true,"tags":{"env":true}}}}]}"#;
     std::fs::write(tmp.path().join("plan.json"), plan).unwrap();
     for format in ["text", "json"] {
-        let out = run(plangate(tmp.path()).args(["check", "--env", "staging", "--format", format, "--plan", "plan.json"]));
+        let out = run(plangate(tmp.path()).args([
+            "check",
+            "--env",
+            "staging",
+            "--format",
+            format,
+            "--plan",
+            "plan.json",
+        ]));
         assert_eq!(out.code, 1, "{}", out.stderr);
         for secret in ["s3cr3t", "hunter2"] {
-            assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret), "{format} leaked {secret}: {}", out.stdout);
+            assert!(
+                !out.stdout.contains(secret) && !out.stderr.contains(secret),
+                "{format} leaked {secret}: {}",
+                out.stdout
+            );
         }
         assert!(out.stdout.contains("(sensitive)"), "{}", out.stdout);
     }
@@ -238,11 +367,20 @@ fn sensitive_values_never_reach_any_output() {
 fn rules_and_explain_document_every_rule() {
     let out = run(plangate(&root()).args(["rules"]));
     assert_eq!(out.code, 0);
-    for id in ["cross-env-destroy", "unknown-environment", "untagged-destroy", "incomplete-plan"] {
+    for id in [
+        "cross-env-destroy",
+        "unknown-environment",
+        "untagged-destroy",
+        "incomplete-plan",
+    ] {
         assert!(out.stdout.contains(id), "{id} missing from `rules`");
         let explain = run(plangate(&root()).args(["explain", id]));
         assert_eq!(explain.code, 0);
-        assert!(explain.stdout.contains("## Why"), "{id}: {}", explain.stdout);
+        assert!(
+            explain.stdout.contains("## Why"),
+            "{id}: {}",
+            explain.stdout
+        );
     }
 }
 
@@ -250,11 +388,21 @@ fn rules_and_explain_document_every_rule() {
 fn broken_pipe_is_not_an_error() {
     use std::io::Read;
     use std::process::Stdio;
-    let mut child = plangate(&root()).args(["rules"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = plangate(&root())
+        .args(["rules"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     drop(child.stdout.take());
     let status = child.wait().unwrap();
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(status.code().is_some());
 }
@@ -262,9 +410,21 @@ fn broken_pipe_is_not_an_error() {
 #[test]
 fn policy_errors_point_at_file_and_line() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("plangate.yaml"), "rules:\n  cross-env-destroy: deny\n  untagged-destroi: warn\n").unwrap();
+    std::fs::write(
+        tmp.path().join("plangate.yaml"),
+        "rules:\n  cross-env-destroy: deny\n  untagged-destroi: warn\n",
+    )
+    .unwrap();
     std::fs::write(tmp.path().join("plan.json"), good_plan()).unwrap();
-    let out = run(plangate(tmp.path()).args(["check", "--env", "staging", "--plan", "plan.json", "--policy", "plangate.yaml"]));
+    let out = run(plangate(tmp.path()).args([
+        "check",
+        "--env",
+        "staging",
+        "--plan",
+        "plan.json",
+        "--policy",
+        "plangate.yaml",
+    ]));
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("plangate.yaml:3:"), "{}", out.stderr);
     assert!(out.stderr.contains("untagged-destroy"), "{}", out.stderr);
@@ -276,9 +436,19 @@ fn policy_at_the_repository_root_is_found() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir(tmp.path().join(".git")).unwrap();
     std::fs::create_dir_all(tmp.path().join("envs/staging")).unwrap();
-    std::fs::write(tmp.path().join("plangate.yaml"), "rules:\n  cross-env-destroy: warn\n").unwrap();
+    std::fs::write(
+        tmp.path().join("plangate.yaml"),
+        "rules:\n  cross-env-destroy: warn\n",
+    )
+    .unwrap();
     std::fs::write(tmp.path().join("envs/staging/plan.json"), good_plan()).unwrap();
-    let out = run(plangate(&tmp.path().join("envs/staging")).args(["check", "--plan", "plan.json", "--format", "json"]));
+    let out = run(plangate(&tmp.path().join("envs/staging")).args([
+        "check",
+        "--plan",
+        "plan.json",
+        "--format",
+        "json",
+    ]));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let report = out.json();
     assert_eq!(report["verdict"], "warn");

@@ -44,7 +44,10 @@ impl PlanSource {
         };
         // serde skips unused strings without checking them: validate the whole text once.
         if let Err(e) = std::str::from_utf8(&text[start..]) {
-            let line = 1 + text[start..start + e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+            let line = 1 + text[start..start + e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
             return Err(Error::input(
                 path,
                 format!("is not valid UTF-8 (invalid bytes on line {line}): expected the output of `terraform show -json PLANFILE`"),
@@ -398,7 +401,10 @@ fn render_path(steps: &[PathStep]) -> String {
 }
 
 fn unknown_actions(path: &Path, address: &str, actions: &[Cow<'_, str>], section: &str) -> Error {
-    let list: Vec<String> = actions.iter().map(|a| format!("{:?}", printable(a))).collect();
+    let list: Vec<String> = actions
+        .iter()
+        .map(|a| format!("{:?}", printable(a)))
+        .collect();
     Error::input(
         path,
         format!(
@@ -418,7 +424,10 @@ fn json_error(path: &Path, e: &serde_json::Error) -> Error {
         Category::Eof => {
             format!("is truncated: the JSON ends unexpectedly at {at} (an interrupted write or upload?)")
         }
-        Category::Syntax => format!("is not valid JSON: {} at {at}", strip_position(&redact_quoted(&e.to_string()))),
+        Category::Syntax => format!(
+            "is not valid JSON: {} at {at}",
+            strip_position(&redact_quoted(&e.to_string()))
+        ),
         Category::Data => format!(
             "is JSON but not a valid plan: {} at {at}",
             strip_position(&redact_quoted(&e.to_string()))
@@ -498,7 +507,10 @@ mod tests {
         assert_eq!(plan.changes.len(), 3);
         assert_eq!(plan.changes[0].action, Action::Delete);
         assert_eq!(plan.changes[1].action, Action::ReplaceCreateFirst);
-        assert_eq!(plan.changes[1].replace_paths, vec!["engine", "tags.x", "list[0]"]);
+        assert_eq!(
+            plan.changes[1].replace_paths,
+            vec!["engine", "tags.x", "list[0]"]
+        );
         assert_eq!(plan.changes[2].mode, Mode::Data);
         assert!(plan.changes[2].before.is_none());
         assert_eq!(plan.drift.len(), 1);
@@ -509,28 +521,43 @@ mod tests {
     #[test]
     fn fail_closed_cases_name_the_problem() {
         assert!(err(r#"{"planned_values":{}}"#).contains("no format_version"));
-        assert!(err(r#"{"version":4,"serial":3,"lineage":"x","resources":[]}"#).contains("state file"));
+        assert!(
+            err(r#"{"version":4,"serial":3,"lineage":"x","resources":[]}"#).contains("state file")
+        );
         assert!(err(r#"{"format_version":"1.0","values":{}}"#).contains("of a state"));
-        assert!(err(r#"{"format_version":"2.0","planned_values":{}}"#).contains("format_version 2.0"));
-        assert!(err(r#"{"format_version":"1.2","planned_values":{},"errored":true}"#).contains("errored plan"));
+        assert!(
+            err(r#"{"format_version":"2.0","planned_values":{}}"#).contains("format_version 2.0")
+        );
+        assert!(
+            err(r#"{"format_version":"1.2","planned_values":{},"errored":true}"#)
+                .contains("errored plan")
+        );
         assert!(err(r#"{"format_version":"1.2","planned_values":{}"#).contains("truncated"));
-        assert!(err(r#"{"format_version":"1.2","planned_values":{}} {"a":1}"#).contains("two documents"));
+        assert!(
+            err(r#"{"format_version":"1.2","planned_values":{}} {"a":1}"#)
+                .contains("two documents")
+        );
         assert!(err(r#"[1,2]"#).contains("JSON array"));
         assert!(err(r#"{"format_version":"1.2"}"#).contains("neither resource_changes"));
     }
 
     #[test]
     fn unknown_actions_are_errors_not_passes() {
-        let e = err(r#"{"format_version":"1.2","planned_values":{},"resource_changes":[
-            {"address":"a.b","mode":"managed","type":"a","name":"b","change":{"actions":["obliterate"]}}]}"#);
+        let e = err(
+            r#"{"format_version":"1.2","planned_values":{},"resource_changes":[
+            {"address":"a.b","mode":"managed","type":"a","name":"b","change":{"actions":["obliterate"]}}]}"#,
+        );
         assert!(e.contains("does not know"), "{e}");
         assert!(e.contains("obliterate"), "{e}");
     }
 
     #[test]
     fn refresh_only_plans_without_changes_are_read() {
-        let plan = parse(r#"{"format_version":"1.2","planned_values":{},
-            "prior_state":{"values":{"root_module":{"resources":[{"mode":"managed"}]}}}}"#).unwrap();
+        let plan = parse(
+            r#"{"format_version":"1.2","planned_values":{},
+            "prior_state":{"values":{"root_module":{"resources":[{"mode":"managed"}]}}}}"#,
+        )
+        .unwrap();
         assert!(plan.changes.is_empty());
         assert_eq!(plan.state_resource_count(), 1);
     }

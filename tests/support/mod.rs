@@ -25,9 +25,15 @@ pub struct Run {
 }
 
 pub fn run(cmd: &mut Command) -> Run {
-    let Output { status, stdout, stderr } = cmd.output().expect("plangate runs");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("plangate runs");
     Run {
-        code: status.code().expect("plangate exited normally, not by a signal"),
+        code: status
+            .code()
+            .expect("plangate exited normally, not by a signal"),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
     }
@@ -35,7 +41,11 @@ pub fn run(cmd: &mut Command) -> Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
