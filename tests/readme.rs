@@ -23,14 +23,23 @@ fn readme_rule_reference_is_current() {
     let readme = std::fs::read_to_string(&path).unwrap();
     let start_marker = "<!-- rules:start";
     let end_marker = "<!-- rules:end -->";
-    let start = readme.find(start_marker).expect("README has the rules:start marker");
+    let start = readme
+        .find(start_marker)
+        .expect("README has the rules:start marker");
     let body_start = start + readme[start..].find("-->").unwrap() + 3;
-    let end = readme.find(end_marker).expect("README has the rules:end marker");
+    let end = readme
+        .find(end_marker)
+        .expect("README has the rules:end marker");
     let current = readme[body_start..end].trim();
     let wanted = rule_reference();
     if current != wanted.trim() {
         if std::env::var_os("PLANGATE_UPDATE_README").is_some() {
-            let updated = format!("{}\n{}\n{}", &readme[..body_start], wanted.trim(), &readme[end..]);
+            let updated = format!(
+                "{}\n{}\n{}",
+                &readme[..body_start],
+                wanted.trim(),
+                &readme[end..]
+            );
             std::fs::write(&path, updated).unwrap();
         } else {
             panic!("README's rule reference is stale: run `PLANGATE_UPDATE_README=1 cargo test --test readme`");
