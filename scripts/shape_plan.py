@@ -6,7 +6,8 @@ A terraform_data resource whose `input` is {type = "aws_eks_cluster", values = {
 `aws_eks_cluster` whose attributes are `values` (plus the original `id`): its address, type,
 provider, before/after values and their sensitive/unknown markers are rewritten; everything else
 (actions, action_reason, replace_paths, indexes, modules, prior_state shape) stays exactly as
-terraform wrote it. Reads the plan on stdin, writes it on stdout.
+terraform wrote it, except that a `_forces` value names the attribute that
+`triggers_replace` stands for in `replace_paths`. Reads the plan on stdin, writes it on stdout.
 """
 import json
 import sys
@@ -27,6 +28,7 @@ def shape_of(values):
     inp = values.get("input")
     if isinstance(inp, dict) and isinstance(inp.get("type"), str) and "values" in inp:
         attrs = dict(inp["values"]) if isinstance(inp["values"], dict) else {}
+        attrs.pop("_forces", None)
         if values.get("id") is not None:
             attrs.setdefault("id", values["id"])
         return inp["type"], attrs
@@ -60,6 +62,14 @@ def reshape_change(rc):
     if rc.get("type") != "terraform_data" or not shaped:
         return
     new_type = shaped[0]
+    # `_forces` names the provider attribute that triggers_replace stands for.
+    forces = None
+    for key in ("after", "before"):
+        v = change.get(key)
+        if isinstance(v, dict) and isinstance(v.get("input"), dict):
+            forces = (v["input"].get("values") or {}).get("_forces") or forces
+    if forces and change.get("replace_paths") == [["triggers_replace"]]:
+        change["replace_paths"] = [[int(p) if p.isdigit() else p for p in forces.split(".")]]
     for key in ("before", "after"):
         s = shape_of(change.get(key))
         if s:

@@ -4,11 +4,19 @@
 
 use crate::input::atlantis::AtlantisConfig;
 use crate::input::policy::{Level, Policy};
-use crate::model::project::ProjectPlan;
+use crate::model::project::{Project, ProjectPlan};
 use crate::report::Finding;
 
+mod collection_collapse;
 mod cross_env_destroy;
+mod env_conflict;
 mod incomplete_plan;
+mod intent_mismatch;
+mod mass_deletion;
+mod protected_project_destroy;
+mod protected_resource_destroy;
+mod state_forget;
+mod stateful_replace;
 mod unknown_environment;
 mod untagged_destroy;
 
@@ -17,6 +25,32 @@ mod untagged_destroy;
 #[derive(Debug, Clone, Default)]
 pub struct DestroyIntent {
     pub targets: Vec<String>,
+}
+
+impl DestroyIntent {
+    pub fn is_declared(&self) -> bool {
+        !self.targets.is_empty()
+    }
+
+    /// Intent names this project, or its environment by name or alias.
+    pub fn covers(&self, policy: &Policy, project: &Project) -> bool {
+        self.targets.iter().any(|t| {
+            t == &project.name
+                || project.atlantis_name.as_deref() == Some(t.as_str())
+                || match (
+                    policy.environments.resolve_word(t),
+                    project.environment.name(),
+                ) {
+                    (Some(def), Some(env)) => def.name == env,
+                    (None, Some(env)) => t.eq_ignore_ascii_case(env),
+                    _ => false,
+                }
+        })
+    }
+
+    pub fn describe(&self) -> String {
+        self.targets.join(", ")
+    }
 }
 
 /// Everything a rule may look at.
@@ -40,9 +74,10 @@ pub trait Rule: Sync {
     fn options(&self) -> &'static [&'static str] {
         &[]
     }
-    /// Runs on `check` (with plans).
+    /// Runs on `check`: findings about the plans (and, for configuration rules, about the
+    /// projects being checked).
     fn check(&self, _ctx: &Context<'_>, _out: &mut Vec<Finding>) {}
-    /// Runs on `lint` and `check`: findings about atlantis.yaml and the policy alone.
+    /// Runs on `lint`: findings about atlantis.yaml and the policy alone, for every project.
     fn lint(&self, _ctx: &Context<'_>, _out: &mut Vec<Finding>) {}
 }
 
@@ -50,9 +85,17 @@ pub trait Rule: Sync {
 pub fn all() -> &'static [&'static dyn Rule] {
     &[
         &cross_env_destroy::CrossEnvDestroy,
+        &protected_project_destroy::ProtectedProjectDestroy,
+        &protected_resource_destroy::ProtectedResourceDestroy,
+        &stateful_replace::StatefulReplace,
+        &mass_deletion::MassDeletion,
+        &collection_collapse::CollectionCollapse,
+        &intent_mismatch::IntentMismatch,
         &unknown_environment::UnknownEnvironment,
         &untagged_destroy::UntaggedDestroy,
+        &state_forget::StateForget,
         &incomplete_plan::IncompletePlan,
+        &env_conflict::EnvConflict,
     ]
 }
 
@@ -60,14 +103,61 @@ pub fn find(id: &str) -> Option<&'static dyn Rule> {
     all().iter().copied().find(|r| r.id() == id)
 }
 
-/// Run every rule's `check` and `lint` over the context.
+/// Run every rule's `check` over the context.
 pub fn evaluate(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for rule in all() {
-        rule.lint(ctx, &mut out);
         rule.check(ctx, &mut out);
     }
     out
+}
+
+/// Which numeric options apply to a project: the rule's settings with the project's
+/// environment overrides, over the rule's defaults.
+pub fn options_for(
+    ctx: &Context<'_>,
+    rule: &str,
+    plan: &ProjectPlan<'_>,
+) -> crate::input::policy::RuleOptions {
+    ctx.policy
+        .rule_options(rule, plan.project.environment.name())
+}
+
+/// Every project of atlantis.yaml as a [`Project`] with its environment resolved.
+pub fn atlantis_projects(ctx: &Context<'_>) -> Vec<Project> {
+    let Some(atlantis) = ctx.atlantis else {
+        return Vec::new();
+    };
+    atlantis
+        .projects
+        .iter()
+        .map(|p| {
+            let mut project = Project::resolve(
+                ctx.policy,
+                p.display_name(),
+                p.name.clone(),
+                p.dir.clone(),
+                p.workspace.clone(),
+                None,
+            );
+            project.position = Some(p.position);
+            project
+        })
+        .collect()
+}
+
+/// A short list of addresses for messages: the first few, then how many more.
+pub fn address_list<'s>(addresses: impl Iterator<Item = &'s str>, limit: usize) -> String {
+    let all: Vec<&str> = addresses.collect();
+    if all.len() <= limit {
+        all.join(", ")
+    } else {
+        format!(
+            "{}, and {} more",
+            all[..limit].join(", "),
+            all.len() - limit
+        )
+    }
 }
 
 /// Run only the lint part (no plans).

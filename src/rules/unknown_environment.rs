@@ -77,4 +77,25 @@ rules:
             out.push(finding);
         }
     }
+
+    fn lint(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        for project in super::atlantis_projects(ctx) {
+            if project.environment != ProjectEnvironment::Unknown {
+                continue;
+            }
+            let mut f = Finding::new(
+                self.id(),
+                format!(
+                    "the environment of project {} cannot be determined from its name, dir ({}) or workspace ({}): its destroys would be blocked; map it in plangate.yaml",
+                    project.name, project.dir, project.workspace
+                ),
+            )
+            .project_name(&project.name)
+            .at_most(Level::Warn);
+            if let (Some(a), Some(p)) = (ctx.atlantis, project.position) {
+                f = f.location(format!("{}:{}", a.path.display(), p.line));
+            }
+            out.push(f);
+        }
+    }
 }

@@ -1,0 +1,87 @@
+//! `env-conflict`: a project's name, dir and workspace name different environments.
+
+use super::{Context, Rule};
+use crate::input::policy::Level;
+use crate::model::environment::ProjectEnvironment;
+use crate::model::project::Project;
+use crate::report::Finding;
+
+pub struct EnvConflict;
+
+impl EnvConflict {
+    fn finding(&self, project: &Project) -> Option<Finding> {
+        let ProjectEnvironment::Conflicting(signals) = &project.environment else {
+            return None;
+        };
+        let said: Vec<String> = signals.iter().map(ToString::to_string).collect();
+        let mut f = Finding::new(
+            self.id(),
+            format!(
+                "project {} has conflicting environment signals: {}; rename it or map it in plangate.yaml",
+                project.name,
+                said.join(", ")
+            ),
+        )
+        .project_name(&project.name);
+        if let Some(p) = project.position {
+            f = f.location(format!("line {}", p.line));
+        }
+        Some(f)
+    }
+}
+
+impl Rule for EnvConflict {
+    fn id(&self) -> &'static str {
+        "env-conflict"
+    }
+
+    fn default_level(&self) -> Level {
+        Level::Deny
+    }
+
+    fn summary(&self) -> &'static str {
+        "a project's environment signals disagree (name, dir, workspace)"
+    }
+
+    fn docs(&self) -> &'static str {
+        r#"## What it catches
+An Atlantis project whose name, dir path segments and workspace name different environments:
+`name: app-staging` with `dir: envs/dev/app`. plangate does not guess which one is right.
+
+## Why
+Incident 3: in a huge atlantis.yaml, a project whose name and location disagree is exactly the
+one an engineer copies by mistake. The disagreement itself is the bug to fix.
+
+## Levels
+`deny` by default, in `plangate lint` for every project and in `plangate check` for the
+projects checked.
+
+## Configure
+Fix the name or dir, or settle it in the policy:
+```yaml
+projects:
+  - name: "app-staging"
+    environment: staging
+```
+"#
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        for plan in ctx.plans {
+            if let Some(f) = self.finding(&plan.project) {
+                out.push(f.project(plan));
+            }
+        }
+    }
+
+    fn lint(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        for project in super::atlantis_projects(ctx) {
+            if let Some(mut f) = self.finding(&project) {
+                if let (Some(a), Some(p)) = (ctx.atlantis, project.position) {
+                    f.location = Some(format!("{}:{}", a.path.display(), p.line));
+                }
+                out.push(f);
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! `intent-mismatch`: destroy intent was declared for one project or environment, and the plan
+//! destroys in another.
+
+use super::{address_list, Context, Rule};
+use crate::input::policy::Level;
+use crate::report::Finding;
+
+pub struct IntentMismatch;
+
+impl Rule for IntentMismatch {
+    fn id(&self) -> &'static str {
+        "intent-mismatch"
+    }
+
+    fn default_level(&self) -> Level {
+        Level::Deny
+    }
+
+    fn summary(&self) -> &'static str {
+        "destroy intent was declared for another project/environment than the one this plan destroys in"
+    }
+
+    fn docs(&self) -> &'static str {
+        r#"## What it catches
+Destroy intent was declared (`--allow-destroy-in`, `$PLANGATE_ALLOW_DESTROY_IN`, or a
+`plangate:destroy:<project-or-env>` pull-request label), but a project that it names neither by
+project nor by environment destroys or replaces resources. The finding names both: what the
+intent was for, and where the destroy happens.
+
+## Why
+Incident 3: the engineer meant to tear down staging and pasted the dev project's name. Saying what
+you mean to destroy is cheap; a destroy anywhere else in the same pull request is then a mistake
+the gate can see.
+
+## Levels
+`deny` by default. Only applies when some intent was declared.
+
+## Configure
+```yaml
+rules:
+  intent-mismatch: deny
+```
+"#
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        if !ctx.intent.is_declared() {
+            return;
+        }
+        for plan in ctx.plans.iter().filter(|p| p.destroys_anything()) {
+            if ctx.intent.covers(ctx.policy, &plan.project) {
+                continue;
+            }
+            let env = plan
+                .project
+                .environment
+                .name()
+                .unwrap_or("unknown environment");
+            out.push(
+                Finding::new(
+                    self.id(),
+                    format!(
+                        "destroy intent was declared for {}, but project {} ({env}) would destroy {} resources ({})",
+                        ctx.intent.describe(),
+                        plan.project.name,
+                        plan.destroyed.len(),
+                        address_list(plan.destroyed.iter().map(|d| plan.change(d).address.as_ref()), 5)
+                    ),
+                )
+                .project(plan),
+            );
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! `protected-resource-destroy`: a delete or replace of a resource the policy protects, matched
+//! by address, by type and attribute, or by cloud identity read from its prior values.
+
+use serde_json::Value;
+
+use super::{Context, Rule};
+use crate::input::policy::{Level, ProtectedMatcher, ProtectedResource};
+use crate::model::change::ResourceChange;
+use crate::model::environment::lookup;
+use crate::report::Finding;
+
+pub struct ProtectedResourceDestroy;
+
+/// Prior-value attributes that identify a cloud object whatever its Terraform address.
+const IDENTITY_ATTRIBUTES: [&str; 9] = [
+    "arn",
+    "id",
+    "self_link",
+    "name",
+    "bucket",
+    "identifier",
+    "cluster_identifier",
+    "cluster_name",
+    "function_name",
+];
+
+impl Rule for ProtectedResourceDestroy {
+    fn id(&self) -> &'static str {
+        "protected-resource-destroy"
+    }
+
+    fn default_level(&self) -> Level {
+        Level::Deny
+    }
+
+    fn summary(&self) -> &'static str {
+        "delete/replace of a resource the policy protects, by address, type+attribute or cloud identity"
+    }
+
+    fn docs(&self) -> &'static str {
+        r#"## What it catches
+A delete or replacement of a resource matched by the policy's `protected-resources`:
+- by address glob (`module.db.aws_db_instance.*`; a moved resource's previous address counts);
+- by type and attribute (`kubernetes_namespace` whose `metadata.0.name` is `argocd`);
+- by cloud identity (`arn`, `id`, `self_link`, `name`, ... read from the prior values), so that
+  deleting, commenting out or moving the resource block does not remove the protection, which
+  Terraform's own `prevent_destroy` cannot do.
+
+Any namespaced object (a `helm_release`, a deployment, a config map) whose namespace is protected
+counts too: destroying what is inside a protected scope is destroying the scope's contents.
+
+The built-in default protects the Kubernetes namespaces `kube-system`, `kube-public`,
+`kube-node-lease`, `default`, `argocd` and the namespaces named after production's aliases.
+
+## Why
+Incident 1: a trial deployment pruned the namespace `production` and the staging platform was down
+for 15 hours. Incident 2: a CD tool deleted its own namespace. Some objects must never be destroyed
+by a pull request, whichever project it comes from.
+
+## Levels
+`deny` by default. Declared destroy intent never excuses this rule: remove the protection in the
+policy, in a reviewed change, first.
+
+## Configure
+```yaml
+protected-resources:
+  - address: "module.vault.*"
+  - type: aws_db_instance
+    attribute: identifier
+    values: ["payments-*"]
+  - identity: "arn:aws:s3:::audit-logs*"
+    reason: audit trail, legally required
+```
+"#
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        for plan in ctx.plans {
+            for destroyed in &plan.destroyed {
+                let change = plan.change(destroyed);
+                let Some((rule, why)) = ctx
+                    .policy
+                    .protected_resources
+                    .iter()
+                    .find_map(|p| matches(p, change, &destroyed.before).map(|why| (p, why)))
+                else {
+                    continue;
+                };
+                let mut message = format!(
+                    "{} would be {}: it is protected ({why}; policy entry: {})",
+                    change.display_address(),
+                    if change.action.is_replace() {
+                        "replaced"
+                    } else {
+                        "deleted"
+                    },
+                    rule.description
+                );
+                if let Some(reason) = &rule.reason {
+                    message.push_str(&format!(", because: {reason}"));
+                }
+                out.push(
+                    Finding::new(self.id(), message)
+                        .project(plan)
+                        .address(change.address.to_string())
+                        .action(change.action)
+                        .resource_environment(
+                            destroyed
+                                .environment
+                                .as_ref()
+                                .map(|e| e.environment.as_str()),
+                        ),
+                );
+            }
+        }
+    }
+}
+
+/// Why a protected-resource entry matches this change, if it does. Matching reads values that
+/// may be sensitive: the explanation names attributes, never their values, except for names of
+/// namespaces and addresses, which are not secrets.
+fn matches(
+    rule: &ProtectedResource,
+    change: &ResourceChange<'_>,
+    before: &Value,
+) -> Option<String> {
+    match &rule.matcher {
+        ProtectedMatcher::Address(glob) => {
+            if glob.is_match(change.address.as_ref()) {
+                Some(format!("address {}", change.address))
+            } else {
+                change
+                    .previous_address
+                    .as_deref()
+                    .filter(|prev| glob.is_match(prev))
+                    .map(|prev| format!("previous address {prev}"))
+            }
+        }
+        ProtectedMatcher::TypeAttribute {
+            resource_type,
+            attribute,
+            values,
+        } => {
+            let path: Vec<&str> = attribute.split('.').collect();
+            if resource_type.is_match(change.resource_type.as_ref()) {
+                let value = lookup(before, &path).and_then(Value::as_str)?;
+                return values
+                    .iter()
+                    .any(|g| g.is_match(value))
+                    .then(|| format!("{} {attribute}={value}", change.resource_type));
+            }
+            // Objects inside a protected namespace: the rule protects namespaces by name.
+            if resource_type.is_match("kubernetes_namespace") && attribute == "metadata.0.name" {
+                let namespace = lookup(before, &["metadata", "0", "namespace"])
+                    .or_else(|| before.get("namespace"))
+                    .and_then(Value::as_str)?;
+                return values
+                    .iter()
+                    .any(|g| g.is_match(namespace))
+                    .then(|| format!("inside the protected namespace {namespace}"));
+            }
+            None
+        }
+        ProtectedMatcher::Identity(glob) => IDENTITY_ATTRIBUTES.iter().find_map(|attr| {
+            before
+                .get(*attr)
+                .and_then(Value::as_str)
+                .filter(|v| glob.is_match(v))
+                .map(|_| format!("its {attr} matches the protected identity"))
+        }),
+    }
+}

@@ -1,0 +1,175 @@
+//! Each incident in INCIDENTS.md has an example under `examples/incidents/` whose plan the gate
+//! blocks with the rule meant for it. These tests keep them blocked.
+
+mod support;
+
+use support::{plangate, root, run};
+
+fn check(example: &str, project: &str, extra: &[&str]) -> (i32, serde_json::Value) {
+    let dir = root().join("examples/incidents").join(example);
+    let out = run(plangate(&dir)
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--plan",
+            "plan.json",
+            "--atlantis",
+            "atlantis.yaml",
+            "--project",
+            project,
+        ])
+        .args(extra));
+    assert_ne!(out.code, 2, "{example}: {}", out.stderr);
+    (out.code, out.json())
+}
+
+fn denied_rules(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["level"] == "deny")
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn incident_1_protected_namespace_pruned() {
+    let (code, report) = check("protected-namespace-pruned", "platform-staging", &[]);
+    assert_eq!(code, 1);
+    let namespace = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["rule"] == "protected-resource-destroy"
+                && f["address"] == "kubernetes_namespace_v1.namespace"
+        })
+        .expect("the production namespace itself is reported");
+    assert!(
+        namespace["message"]
+            .as_str()
+            .unwrap()
+            .contains("production"),
+        "{namespace}"
+    );
+    assert!(denied_rules(&report).contains(&"cross-env-destroy".to_string()));
+}
+
+#[test]
+fn incident_2_namespace_renamed() {
+    let (code, report) = check("namespace-renamed", "data-platform", &[]);
+    assert_eq!(code, 1);
+    let rules = denied_rules(&report);
+    assert!(
+        rules.contains(&"protected-resource-destroy".to_string()),
+        "{rules:?}"
+    );
+    let replace = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "stateful-replace")
+        .unwrap();
+    assert!(
+        replace["message"]
+            .as_str()
+            .unwrap()
+            .contains("metadata[0].name"),
+        "{replace}"
+    );
+}
+
+#[test]
+fn incident_3_wrong_project_destroys_dev() {
+    let (code, report) = check("wrong-project-destroys-dev", "rosey-staging", &[]);
+    assert_eq!(code, 1);
+    assert!(denied_rules(&report)
+        .iter()
+        .all(|r| r == "cross-env-destroy"));
+    let peering = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["address"] == "aws_vpc_peering_connection.redis_peering");
+    assert!(peering.is_some(), "the peering must be named");
+    // Declared intent for staging while the dev project destroys: intent-mismatch.
+    let (code, report) = check(
+        "wrong-project-destroys-dev",
+        "rosey-dev",
+        &["--allow-destroy-in", "staging"],
+    );
+    assert_eq!(code, 1);
+    let mismatch = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "intent-mismatch")
+        .unwrap();
+    let message = mismatch["message"].as_str().unwrap();
+    assert!(
+        message.contains("staging") && message.contains("rosey-dev"),
+        "{message}"
+    );
+    // The clean neighbour passes.
+    let dir = root().join("examples/incidents/wrong-project-destroys-dev");
+    let out = run(plangate(&dir).args([
+        "check",
+        "--plan",
+        "clean/plan.json",
+        "--atlantis",
+        "atlantis.yaml",
+        "--project",
+        "rosey-staging",
+    ]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
+
+#[test]
+fn incident_4_name_collision_replaces_prod() {
+    let (code, report) = check("name-collision-replaces-prod", "tsdb-prod", &[]);
+    assert_eq!(code, 1);
+    assert_eq!(denied_rules(&report), vec!["stateful-replace".to_string()]);
+    let f = &report["findings"][0];
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("forced by identifier"),
+        "{f}"
+    );
+}
+
+#[test]
+fn incident_5_empty_collection_mass_delete() {
+    let (code, report) = check("empty-collection-mass-delete", "tenants-prod", &[]);
+    assert_eq!(code, 1);
+    let collapse: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "collection-collapse")
+        .collect();
+    assert_eq!(collapse.len(), 1, "one finding, not thirty");
+    assert!(collapse[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("collapsed 30 -> 0"));
+    assert!(denied_rules(&report).contains(&"mass-deletion".to_string()));
+    // Declared intent for the project softens both to warnings.
+    let (code, report) = check(
+        "empty-collection-mass-delete",
+        "tenants-prod",
+        &["--allow-destroy-in", "tenants-prod"],
+    );
+    assert_eq!(code, 0, "{report}");
+}
+
+#[test]
+fn every_incident_has_an_example() {
+    let dirs = std::fs::read_dir(root().join("examples/incidents"))
+        .unwrap()
+        .count();
+    assert_eq!(dirs, 5);
+}
