@@ -1,39 +1,2508 @@
-//! atlantis.yaml reader (placeholder until the reader lands).
-use crate::{Position, Result};
+//! Reader for the repo-level `atlantis.yaml`, validated the way Atlantis validates it (strict
+//! keys, `version` 2 or 3, unique project names, ...), plus a light reader for the server-side
+//! `repos.yaml`. Every problem found becomes a [`Diagnostic`] with file:line; all of them are
+//! collected before the file is rejected.
+//!
+//! The YAML is first read into a small tree that keeps the position of every node (so unknown
+//! keys, wrong types and bad values can all be reported in one pass), then checked against the
+//! schema of Atlantis's `server/core/config/raw` package.
+
+use std::fmt;
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
-#[derive(Debug)]
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::{Location, MessageFormatter, Spanned, UserMessageFormatter};
+
+use crate::error::{Diagnostic, Error, Position};
+
+/// The workspace Atlantis uses when a project sets none.
+pub const DEFAULT_WORKSPACE: &str = "default";
+
+/// Largest configuration file read; real ones are a few hundred KiB at most.
+const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+// ------------------------------------------------------------------------------------------
+// Public model
+// ------------------------------------------------------------------------------------------
+
+/// A validated repo-level `atlantis.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AtlantisConfig {
     pub path: PathBuf,
+    pub version: u32,
     pub projects: Vec<AtlantisProject>,
+    /// Names of the workflows the file defines (in file order).
+    pub workflows: Vec<String>,
+    pub parallel_plan: Option<bool>,
+    pub automerge: Option<bool>,
+    pub parallel_apply: Option<bool>,
+    /// The workflows the file defines, with their steps.
+    pub workflow_definitions: Vec<Workflow>,
 }
-#[derive(Debug)]
+
+/// One entry of `projects:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AtlantisProject {
     pub name: Option<String>,
+    /// Normalised like Atlantis does (`filepath.Clean("./" + dir)`): `.`, `envs/prod`.
     pub dir: String,
+    /// `default` when unset or empty.
     pub workspace: String,
+    pub workflow: Option<String>,
+    pub branch: Option<String>,
+    pub terraform_version: Option<String>,
+    pub terraform_distribution: Option<String>,
+    pub execution_order_group: Option<i64>,
+    pub depends_on: Vec<String>,
+    pub autoplan_enabled: Option<bool>,
+    /// Empty when not set (Atlantis then watches its default Terraform file patterns).
+    pub when_modified: Vec<String>,
+    pub apply_requirements: Vec<String>,
+    pub plan_requirements: Vec<String>,
+    pub import_requirements: Vec<String>,
+    pub custom_policy_check: Option<bool>,
+    pub policy_check: Option<bool>,
+    pub repo_locking: Option<bool>,
+    /// Where the project's entry starts.
     pub position: Position,
+    /// Where its `name` value sits, when it has one.
+    pub name_position: Option<Position>,
 }
+
 impl AtlantisProject {
+    /// The name a person would use for the project: its name, else its dir (with
+    /// `:workspace` appended when the workspace is not `default`).
     pub fn display_name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| self.dir.clone())
+        match &self.name {
+            Some(name) => name.clone(),
+            None if self.workspace == DEFAULT_WORKSPACE => self.dir.clone(),
+            None => format!("{}:{}", self.dir, self.workspace),
+        }
+    }
+
+    /// Whether the two projects can both be active for one pull request. Atlantis drops the
+    /// projects whose `branch` regex does not match the base branch before it checks names, so
+    /// projects pinned to different branch regexes never meet.
+    fn may_meet(&self, other: &AtlantisProject) -> bool {
+        match (&self.branch, &other.branch) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        }
     }
 }
+
 impl AtlantisConfig {
+    /// The first project with this name.
     pub fn find_by_name(&self, name: &str) -> Option<&AtlantisProject> {
         self.projects
             .iter()
             .find(|p| p.name.as_deref() == Some(name))
     }
+
+    /// Every project on this dir and workspace; `dir` is normalised as project dirs are, an
+    /// empty workspace means `default`.
     pub fn find_by_dir_workspace(&self, dir: &str, workspace: &str) -> Vec<&AtlantisProject> {
+        let dir = normalize_dir(dir);
+        let workspace = if workspace.is_empty() {
+            DEFAULT_WORKSPACE
+        } else {
+            workspace
+        };
         self.projects
             .iter()
             .filter(|p| p.dir == dir && p.workspace == workspace)
             .collect()
     }
+
+    /// Projects that share one dir+workspace, i.e. one Terraform state managed twice. Atlantis
+    /// accepts this when the projects are named (every one after the first); each group is in
+    /// file order. Projects pinned to different `branch` regexes are not grouped: they never
+    /// plan for the same pull request.
+    pub fn shared_states(&self) -> Vec<Vec<&AtlantisProject>> {
+        let mut groups: Vec<((&str, &str), Vec<&AtlantisProject>)> = Vec::new();
+        for project in &self.projects {
+            if contains_glob(&project.dir) {
+                continue;
+            }
+            let key = (project.dir.as_str(), project.workspace.as_str());
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(project),
+                None => groups.push((key, vec![project])),
+            }
+        }
+        groups
+            .into_iter()
+            .filter_map(|(_, members)| {
+                let sharing: Vec<&AtlantisProject> = members
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, a)| {
+                        members
+                            .iter()
+                            .enumerate()
+                            .any(|(j, b)| *i != j && a.may_meet(b))
+                    })
+                    .map(|(_, p)| *p)
+                    .collect();
+                (sharing.len() > 1).then_some(sharing)
+            })
+            .collect()
+    }
+
+    /// The workflow of this name defined in the file.
+    pub fn workflow(&self, name: &str) -> Option<&Workflow> {
+        self.workflow_definitions.iter().find(|w| w.name == name)
+    }
 }
-pub fn load(path: &Path) -> Result<AtlantisConfig> {
-    Err(crate::Error::input(path, "not yet"))
+
+/// A custom workflow (`workflows:` in atlantis.yaml or repos.yaml).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workflow {
+    pub name: String,
+    pub position: Position,
+    /// The stages the workflow sets, in file order (`plan`, `apply`, `policy_check`, `import`,
+    /// `state_rm`); a stage not listed runs Atlantis's default steps.
+    pub stages: Vec<Stage>,
 }
-pub fn discover(_start: &Path) -> Option<PathBuf> {
+
+impl Workflow {
+    pub fn stage(&self, name: &str) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.name == name)
+    }
+}
+
+/// One stage of a workflow and its steps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    pub name: String,
+    pub position: Position,
+    pub steps: Vec<Step>,
+}
+
+/// One workflow step: a built-in (`init`, `plan`, `show`...) or `run`/`env`/`multienv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The step type: `init`, `plan`, `apply`, `show`, `policy_check`, `import`, `state_rm`,
+    /// `run`, `env` or `multienv`.
+    pub kind: String,
+    /// The shell command of a `run`/`multienv` step, or of an `env` step's `command`.
+    pub command: Option<String>,
+    /// `extra_args` of a built-in step.
+    pub extra_args: Vec<String>,
+    /// The variable an `env` step sets.
+    pub env_name: Option<String>,
+    pub position: Position,
+}
+
+/// A validated server-side `repos.yaml` (light: what plangate's examples and checks need).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReposConfig {
+    pub path: PathBuf,
+    pub repos: Vec<ServerRepo>,
+    /// Names of the workflows the file defines (in file order).
+    pub workflows: Vec<String>,
+    pub workflow_definitions: Vec<Workflow>,
+    /// Whether the file has a `policies:` section.
+    pub has_policies: bool,
+    /// Names of the policy sets under `policies.policy_sets`.
+    pub policy_sets: Vec<String>,
+}
+
+impl ReposConfig {
+    pub fn workflow(&self, name: &str) -> Option<&Workflow> {
+        self.workflow_definitions.iter().find(|w| w.name == name)
+    }
+}
+
+/// One entry of `repos:` in a server-side `repos.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerRepo {
+    /// An exact repo id (`github.com/org/repo`) or a `/regex/`.
+    pub id: String,
+    pub position: Position,
+    pub branch: Option<String>,
+    pub repo_config_file: Option<String>,
+    pub workflow: Option<String>,
+    pub allowed_overrides: Vec<String>,
+    pub allowed_workflows: Vec<String>,
+    pub allow_custom_workflows: Option<bool>,
+    pub plan_requirements: Vec<String>,
+    pub apply_requirements: Vec<String>,
+    pub import_requirements: Vec<String>,
+    pub policy_check: Option<bool>,
+    pub custom_policy_check: Option<bool>,
+    pub pre_workflow_hooks: Vec<WorkflowHook>,
+    pub post_workflow_hooks: Vec<WorkflowHook>,
+}
+
+/// A `pre_workflow_hooks`/`post_workflow_hooks` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkflowHook {
+    pub run: Option<String>,
+    pub description: Option<String>,
+    pub shell: Option<String>,
+    pub position: Position,
+}
+
+// ------------------------------------------------------------------------------------------
+// Entry points
+// ------------------------------------------------------------------------------------------
+
+/// Reads and validates the atlantis.yaml at `path`.
+///
+/// A missing, unreadable, non-UTF-8 or empty file is an [`Error::Input`]; everything Atlantis
+/// would reject is an [`Error::Config`] with one diagnostic per problem.
+pub fn load(path: &Path) -> crate::Result<AtlantisConfig> {
+    let text = read_text(path)?;
+    parse(&text, path)
+}
+
+/// Reads and validates a server-side repos.yaml at `path`.
+pub fn load_repos_yaml(path: &Path) -> crate::Result<ReposConfig> {
+    let text = read_text(path)?;
+    parse_repos_yaml(&text, path)
+}
+
+/// Validates the text of a repo-level atlantis.yaml; `path` names it in diagnostics.
+pub fn parse(source: &str, path: &Path) -> crate::Result<AtlantisConfig> {
+    let root = read_tree(source, path)?;
+    let mut checker = Checker::new(path);
+    let config = checker.repo_config(&root);
+    checker.finish(config)
+}
+
+/// Validates the text of a server-side repos.yaml (`repos:`, `workflows:`, `policies:`...).
+pub fn parse_repos_yaml(source: &str, path: &Path) -> crate::Result<ReposConfig> {
+    let root = read_tree(source, path)?;
+    let mut checker = Checker::new(path);
+    let config = checker.global_config(&root);
+    checker.finish(config)
+}
+
+/// Locates the atlantis.yaml for a working dir: `atlantis.yaml` in `start` or one of its
+/// parents, stopping at the git root (a dir containing `.git`) or the filesystem root.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let here = start.join("atlantis.yaml");
+    if here.is_file() {
+        return Some(here);
+    }
+    if start.join(".git").exists() {
+        return None;
+    }
+    let absolute = std::path::absolute(start).ok()?;
+    let mut dir = absolute.parent();
+    while let Some(current) = dir {
+        let candidate = current.join("atlantis.yaml");
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if current.join(".git").exists() {
+            return None;
+        }
+        dir = current.parent();
+    }
     None
+}
+
+/// `filepath.Clean("./" + dir)` as Atlantis applies it to project dirs: no `./` prefix, no
+/// trailing or doubled slashes, `.` for the repository root.
+pub fn normalize_dir(dir: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in dir.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if matches!(parts.last(), Some(last) if *last != "..") {
+                    parts.pop();
+                } else {
+                    parts.push("..");
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Reading the file
+// ------------------------------------------------------------------------------------------
+
+fn read_text(path: &Path) -> crate::Result<String> {
+    let metadata = fs::metadata(path).map_err(|e| Error::input(path, io_reason(&e)))?;
+    if metadata.is_dir() {
+        return Err(Error::input(path, "is a directory, not a YAML file"));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(Error::input(
+            path,
+            format!(
+                "is too large for an Atlantis config ({} bytes; the limit is {MAX_FILE_BYTES})",
+                metadata.len()
+            ),
+        ));
+    }
+    let bytes = fs::read(path).map_err(|e| Error::input(path, io_reason(&e)))?;
+    decode_text(&bytes).map_err(|message| Error::input(path, message))
+}
+
+fn io_reason(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::NotFound => "cannot read: no such file".to_string(),
+        io::ErrorKind::PermissionDenied => "cannot read: permission denied".to_string(),
+        _ => format!("cannot read: {error}"),
+    }
+}
+
+/// UTF-8 (with or without a BOM), or UTF-16 with a BOM (what PowerShell's `>` writes).
+fn decode_text(bytes: &[u8]) -> Result<String, String> {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return utf8(rest);
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        return utf16(rest, u16::from_le_bytes);
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        return utf16(rest, u16::from_be_bytes);
+    }
+    utf8(bytes)
+}
+
+fn utf8(bytes: &[u8]) -> Result<String, String> {
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        format!(
+            "is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, String> {
+    if !bytes.len().is_multiple_of(2) {
+        return Err("is not valid UTF-16 text (odd number of bytes)".to_string());
+    }
+    let units = bytes.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .map_err(|_| "is not valid UTF-16 text".to_string())
+}
+
+// ------------------------------------------------------------------------------------------
+// YAML tree with positions
+// ------------------------------------------------------------------------------------------
+
+/// A YAML node and where it sits. `position` is where it is used (for a merged or aliased
+/// value: the `<<`/alias site); `defined` is where its text is written.
+#[derive(Debug)]
+struct Node {
+    kind: Kind,
+    position: Position,
+    defined: Position,
+    /// Source text of a non-string scalar (`1.10` stays `1.10`, not `1.1`).
+    text: Option<String>,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+impl Node {
+    fn is_null(&self) -> bool {
+        matches!(self.kind, Kind::Null)
+    }
+
+    /// The text a Go `string` field would receive, for any scalar but null.
+    fn scalar_text(&self) -> Option<String> {
+        match &self.kind {
+            Kind::Str(s) => Some(s.clone()),
+            Kind::Bool(b) => Some(self.text.clone().unwrap_or_else(|| b.to_string())),
+            Kind::Int(i) => Some(self.text.clone().unwrap_or_else(|| i.to_string())),
+            Kind::Float(f) => Some(self.text.clone().unwrap_or_else(|| f.to_string())),
+            Kind::Null | Kind::Seq(_) | Kind::Map(_) => None,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match &self.kind {
+            Kind::Null => "nothing (null)".to_string(),
+            Kind::Bool(_) => format!("boolean {}", self.scalar_text().unwrap_or_default()),
+            Kind::Int(_) | Kind::Float(_) => {
+                format!("number {}", self.scalar_text().unwrap_or_default())
+            }
+            Kind::Str(s) => format!("string {}", quote(s)),
+            Kind::Seq(_) => "a list".to_string(),
+            Kind::Map(_) => "a mapping".to_string(),
+        }
+    }
+
+    /// " (from the anchor at line N)" when the value is written somewhere else than used.
+    fn origin_note(&self) -> String {
+        if self.defined.line > 0 && self.defined.line != self.position.line {
+            format!(" (value from line {})", self.defined.line)
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// What serde-saphyr hands over: every child wrapped in `Spanned` for its location.
+enum RawKind {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<RawKind>>),
+    Map(Vec<(Spanned<RawKind>, Spanned<RawKind>)>),
+}
+
+impl<'de> Deserialize<'de> for RawKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = RawKind;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_unit<E>(self) -> Result<RawKind, E> {
+        Ok(RawKind::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<RawKind, E> {
+        Ok(RawKind::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawKind, D::Error> {
+        RawKind::deserialize(d)
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<RawKind, D::Error> {
+        RawKind::deserialize(d)
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<RawKind, E> {
+        Ok(RawKind::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<RawKind, E> {
+        Ok(RawKind::Int(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<RawKind, E> {
+        Ok(match i64::try_from(v) {
+            Ok(i) => RawKind::Int(i),
+            Err(_) => RawKind::Float(v as f64),
+        })
+    }
+
+    fn visit_i128<E>(self, v: i128) -> Result<RawKind, E> {
+        Ok(match i64::try_from(v) {
+            Ok(i) => RawKind::Int(i),
+            Err(_) => RawKind::Float(v as f64),
+        })
+    }
+
+    fn visit_u128<E>(self, v: u128) -> Result<RawKind, E> {
+        Ok(match i64::try_from(v) {
+            Ok(i) => RawKind::Int(i),
+            Err(_) => RawKind::Float(v as f64),
+        })
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<RawKind, E> {
+        Ok(RawKind::Float(v))
+    }
+
+    fn visit_char<E>(self, v: char) -> Result<RawKind, E> {
+        Ok(RawKind::Str(v.to_string()))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<RawKind, E> {
+        Ok(RawKind::Str(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<RawKind, E> {
+        Ok(RawKind::Str(v))
+    }
+
+    fn visit_bytes<E>(self, v: &[u8]) -> Result<RawKind, E> {
+        Ok(RawKind::Str(String::from_utf8_lossy(v).into_owned()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawKind, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Spanned<RawKind>>()? {
+            items.push(item);
+        }
+        Ok(RawKind::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawKind, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<RawKind>>()? {
+            let value = map.next_value::<Spanned<RawKind>>()?;
+            entries.push((key, value));
+        }
+        Ok(RawKind::Map(entries))
+    }
+}
+
+fn yaml_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        // Atlantis (go-yaml) reads only true/false as booleans when the target is untyped;
+        // keys like `on`/`y` must stay strings. Typed bool fields accept yes/no below.
+        strict_booleans: true,
+        with_snippet: false,
+        budget: serde_saphyr::budget! {
+            max_depth: 64,
+            max_nodes: 1_000_000,
+            max_events: 4_000_000,
+            max_documents: 64,
+            max_total_scalar_bytes: 32 * 1024 * 1024,
+            // Files with one anchor (`&tf_version`) used by hundreds of projects are normal.
+            enforce_alias_anchor_ratio: false,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: 250_000,
+            max_replay_stack_depth: 32,
+        },
+    }
+}
+
+/// Parses the YAML (the first document, as Atlantis reads only that one) into a tree.
+fn read_tree(source: &str, path: &Path) -> crate::Result<Node> {
+    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
+    if source.trim().is_empty() {
+        return Err(Error::input(path, "is empty"));
+    }
+    let documents: Vec<Spanned<RawKind>> =
+        serde_saphyr::from_multiple_with_options(source, yaml_options())
+            .map_err(|e| Error::config(yaml_diagnostic(path, &e)))?;
+    Ok(match documents.into_iter().next() {
+        Some(root) => convert(root, source),
+        // Only comments: what go-yaml decodes as an empty document.
+        None => Node {
+            kind: Kind::Null,
+            position: Position { line: 1, column: 1 },
+            defined: Position { line: 1, column: 1 },
+            text: None,
+        },
+    })
+}
+
+fn convert(raw: Spanned<RawKind>, source: &str) -> Node {
+    let position = position_of(&raw.referenced);
+    let defined = position_of(&raw.defined);
+    let mut text = None;
+    let kind = match raw.value {
+        RawKind::Null => Kind::Null,
+        RawKind::Bool(b) => {
+            text = source_text(source, &raw.defined);
+            Kind::Bool(b)
+        }
+        RawKind::Int(i) => {
+            text = source_text(source, &raw.defined);
+            Kind::Int(i)
+        }
+        RawKind::Float(f) => {
+            text = source_text(source, &raw.defined);
+            Kind::Float(f)
+        }
+        RawKind::Str(s) => Kind::Str(s),
+        RawKind::Seq(items) => Kind::Seq(items.into_iter().map(|i| convert(i, source)).collect()),
+        RawKind::Map(entries) => Kind::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (convert(k, source), convert(v, source)))
+                .collect(),
+        ),
+    };
+    Node {
+        kind,
+        position,
+        defined,
+        text,
+    }
+}
+
+fn position_of(location: &Location) -> Position {
+    Position {
+        line: usize::try_from(location.line()).unwrap_or(0),
+        column: usize::try_from(location.column()).unwrap_or(0),
+    }
+}
+
+/// The source text of a plain scalar, when its byte span is known and looks like one token.
+fn source_text(source: &str, location: &Location) -> Option<String> {
+    let span = location.span();
+    let start = usize::try_from(span.byte_offset()?).ok()?;
+    let len = usize::try_from(span.byte_len()?).ok()?;
+    let text = source.get(start..start.checked_add(len)?)?.trim();
+    let token = !text.is_empty() && !text.contains(|c: char| c.is_whitespace() || c == '"');
+    token.then(|| text.to_string())
+}
+
+/// One line from a serde-saphyr error: its message (without the crate's API hints or
+/// snippet) and its location.
+fn yaml_diagnostic(path: &Path, error: &serde_saphyr::Error) -> Diagnostic {
+    use serde_saphyr::Error as E;
+    let mut inner = error;
+    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = inner {
+        inner = error;
+    }
+    let text = one_line(&UserMessageFormatter.format_message(inner));
+    let message = match inner {
+        E::UnknownAnchor { .. } => "invalid YAML: alias refers to an unknown anchor (a plain \
+                                    value starting with `*` is read as an alias; quote it, \
+                                    e.g. \"**/*.tf\")"
+            .to_string(),
+        E::DuplicateMappingKey { key, .. } => match key {
+            Some(key) => format!("invalid YAML: duplicate key `{}`", one_line(key)),
+            None => "invalid YAML: duplicate key".to_string(),
+        },
+        E::MultipleDocuments { .. } => "invalid YAML: more than one document".to_string(),
+        E::Budget { .. }
+        | E::AliasReplayCounterOverflow { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. } => format!(
+            "YAML exceeds plangate's safety limits for a config file (alias bomb or runaway \
+             nesting?): {text}"
+        ),
+        _ => format!("invalid YAML: {text}"),
+    };
+    let position = error
+        .location()
+        .map(|l| position_of(&l))
+        .filter(|p| p.line > 0);
+    Diagnostic::new(path, position, message)
+}
+
+fn one_line(text: &str) -> String {
+    text.split(|c: char| c.is_control() || c.is_whitespace())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+// ------------------------------------------------------------------------------------------
+// Validation
+// ------------------------------------------------------------------------------------------
+
+const REPO_CFG_KEYS: &[&str] = &[
+    "version",
+    "projects",
+    "workflows",
+    "policies",
+    "autodiscover",
+    "automerge",
+    "parallel_apply",
+    "parallel_plan",
+    "delete_source_branch_on_merge",
+    "emoji_reaction",
+    "allowed_regexp_prefixes",
+    "abort_on_execution_order_fail",
+    "repo_locks",
+    "silence_pr_comments",
+];
+
+const PROJECT_KEYS: &[&str] = &[
+    "name",
+    "branch",
+    "dir",
+    "workspace",
+    "workflow",
+    "terraform_distribution",
+    "terraform_version",
+    "autoplan",
+    "plan_requirements",
+    "apply_requirements",
+    "import_requirements",
+    "depends_on",
+    "delete_source_branch_on_merge",
+    "repo_locking",
+    "repo_locks",
+    "execution_order_group",
+    "policy_check",
+    "custom_policy_check",
+    "silence_pr_comments",
+    "glob_file_match",
+];
+
+const GLOBAL_CFG_KEYS: &[&str] = &[
+    "repos",
+    "workflows",
+    "policies",
+    "metrics",
+    "team_authz",
+    "external_stores",
+];
+
+const SERVER_REPO_KEYS: &[&str] = &[
+    "id",
+    "branch",
+    "repo_config_file",
+    "plan_requirements",
+    "apply_requirements",
+    "import_requirements",
+    "pre_workflow_hooks",
+    "workflow",
+    "post_workflow_hooks",
+    "allowed_workflows",
+    "allowed_overrides",
+    "allow_custom_workflows",
+    "delete_source_branch_on_merge",
+    "repo_locking",
+    "repo_locks",
+    "policy_check",
+    "custom_policy_check",
+    "autodiscover",
+    "silence_pr_comments",
+];
+
+const STAGE_NAMES: &[&str] = &["plan", "apply", "policy_check", "import", "state_rm"];
+
+/// Step names Atlantis accepts as a bare string (its `validStepName`).
+const STEP_NAMES: &[&str] = &[
+    "init",
+    "plan",
+    "apply",
+    "env",
+    "multienv",
+    "show",
+    "policy_check",
+    "import",
+    "state_rm",
+];
+
+/// Built-in steps that take `{extra_args: [...]}`.
+const BUILTIN_STEPS: &[&str] = &[
+    "init",
+    "plan",
+    "apply",
+    "show",
+    "policy_check",
+    "import",
+    "state_rm",
+];
+
+const REQUIREMENTS: &[&str] = &["approved", "mergeable", "undiverged"];
+
+const OVERRIDES: &[&str] = &[
+    "plan_requirements",
+    "apply_requirements",
+    "import_requirements",
+    "workflow",
+    "delete_source_branch_on_merge",
+    "repo_locking",
+    "repo_locks",
+    "policy_check",
+    "custom_policy_check",
+    "silence_pr_comments",
+];
+
+/// Collects diagnostics while walking one file.
+struct Checker<'a> {
+    path: &'a Path,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// The known entries of one mapping (unknown keys were already reported).
+struct Fields<'n> {
+    entries: Vec<(&'n str, &'n Node, &'n Node)>,
+}
+
+impl<'n> Fields<'n> {
+    fn empty() -> Self {
+        Fields {
+            entries: Vec::new(),
+        }
+    }
+
+    /// The value under `key`; `None` when absent or null (go-yaml leaves the field unset).
+    fn get(&self, key: &str) -> Option<&'n Node> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, _, v)| *v)
+            .filter(|v| !v.is_null())
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.entries.iter().any(|(k, _, _)| *k == key)
+    }
+}
+
+fn join(label: &str, key: &str) -> String {
+    if label.is_empty() {
+        key.to_string()
+    } else {
+        format!("{label}.{key}")
+    }
+}
+
+fn quote(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn contains_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+impl<'a> Checker<'a> {
+    fn new(path: &'a Path) -> Self {
+        Checker {
+            path,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn error(&mut self, at: Position, message: impl Into<String>) {
+        let position = (at.line > 0).then_some(at);
+        self.diagnostics
+            .push(Diagnostic::new(self.path, position, message));
+    }
+
+    fn finish<T>(mut self, value: T) -> crate::Result<T> {
+        if self.diagnostics.is_empty() {
+            return Ok(value);
+        }
+        self.diagnostics
+            .sort_by_key(|d| d.position.map_or((0, 0), |p| (p.line, p.column)));
+        Err(Error::Config(self.diagnostics))
+    }
+
+    // --- generic, typed access -------------------------------------------------------------
+
+    /// The known entries of a mapping; reports unknown and non-string keys. `None` when the
+    /// node is not a mapping (reported) or null (not reported).
+    fn mapping<'n>(&mut self, node: &'n Node, label: &str, known: &[&str]) -> Option<Fields<'n>> {
+        let entries = match &node.kind {
+            Kind::Map(entries) => entries,
+            Kind::Null => return None,
+            _ => {
+                self.error(
+                    node.position,
+                    format!(
+                        "{}: must be a mapping, found {}",
+                        display_label(label),
+                        node.describe()
+                    ),
+                );
+                return None;
+            }
+        };
+        let mut fields = Fields::empty();
+        for (key, value) in entries {
+            let name = match &key.kind {
+                Kind::Str(s) => s.as_str(),
+                _ => {
+                    let shown = key.scalar_text().unwrap_or_else(|| key.describe());
+                    self.unknown_key(key, &shown, label, known);
+                    continue;
+                }
+            };
+            if known.contains(&name) {
+                fields.entries.push((name, key, value));
+            } else {
+                self.unknown_key(key, name, label, known);
+            }
+        }
+        Some(fields)
+    }
+
+    fn unknown_key(&mut self, key: &Node, name: &str, label: &str, known: &[&str]) {
+        let place = if label.is_empty() {
+            "at the top level".to_string()
+        } else {
+            format!("in {label}")
+        };
+        let hint = match closest(name, known) {
+            Some(candidate) => format!("; did you mean `{candidate}`?"),
+            None => format!("; valid keys: {}", known.join(", ")),
+        };
+        self.error(
+            key.position,
+            format!(
+                "unknown key `{name}` {place}{} (Atlantis rejects unknown keys){hint}",
+                key.origin_note()
+            ),
+        );
+    }
+
+    fn string(&mut self, node: Option<&Node>, label: &str) -> Option<String> {
+        let node = node?;
+        match node.scalar_text() {
+            Some(text) => Some(text),
+            None => {
+                self.error(
+                    node.position,
+                    format!("{label}: must be a string, found {}", node.describe()),
+                );
+                None
+            }
+        }
+    }
+
+    fn bool(&mut self, node: Option<&Node>, label: &str) -> Option<bool> {
+        let node = node?;
+        match &node.kind {
+            Kind::Bool(b) => Some(*b),
+            // go-yaml's YAML 1.1 compatibility for typed bool fields.
+            Kind::Str(s) => match s.as_str() {
+                "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+                "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+                _ => {
+                    self.error(
+                        node.position,
+                        format!("{label}: must be true or false, found {}", node.describe()),
+                    );
+                    None
+                }
+            },
+            _ => {
+                self.error(
+                    node.position,
+                    format!("{label}: must be true or false, found {}", node.describe()),
+                );
+                None
+            }
+        }
+    }
+
+    fn int(&mut self, node: Option<&Node>, label: &str) -> Option<i64> {
+        let node = node?;
+        match &node.kind {
+            Kind::Int(i) => Some(*i),
+            // go-yaml stores a float with no fraction into an int field.
+            Kind::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(*f as i64),
+            _ => {
+                self.error(
+                    node.position,
+                    format!("{label}: must be an integer, found {}", node.describe()),
+                );
+                None
+            }
+        }
+    }
+
+    /// A list of strings (`[a, b]` or a block list); null items become "" as in go-yaml.
+    fn string_list(&mut self, node: Option<&Node>, label: &str) -> Vec<(String, Position)> {
+        let Some(node) = node else {
+            return Vec::new();
+        };
+        let Kind::Seq(items) = &node.kind else {
+            let hint = match node.scalar_text() {
+                Some(text) => format!(" (write it as a list: [{text}])"),
+                None => String::new(),
+            };
+            self.error(
+                node.position,
+                format!(
+                    "{label}: must be a list of strings, found {}{hint}",
+                    node.describe()
+                ),
+            );
+            return Vec::new();
+        };
+        let mut values = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            match (&item.kind, item.scalar_text()) {
+                (_, Some(text)) => values.push((text, item.position)),
+                (Kind::Null, None) => values.push((String::new(), item.position)),
+                _ => self.error(
+                    item.position,
+                    format!(
+                        "{label}[{index}]: must be a string, found {}",
+                        item.describe()
+                    ),
+                ),
+            }
+        }
+        values
+    }
+
+    fn plain_list(&mut self, node: Option<&Node>, label: &str) -> Vec<String> {
+        self.string_list(node, label)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect()
+    }
+
+    fn requirements(&mut self, node: Option<&Node>, label: &str, kind: &str) -> Vec<String> {
+        let values = self.string_list(node, label);
+        for (value, at) in &values {
+            if !REQUIREMENTS.contains(&value.as_str()) {
+                self.error(
+                    *at,
+                    format!(
+                        "{label}: {} is not a valid {kind}, only \"approved\", \"mergeable\" and \
+                         \"undiverged\" are supported",
+                        quote(value)
+                    ),
+                );
+            }
+        }
+        values.into_iter().map(|(s, _)| s).collect()
+    }
+
+    fn silence_pr_comments(&mut self, node: Option<&Node>, label: &str) {
+        for (value, at) in self.string_list(node, label) {
+            if value != "plan" && value != "apply" {
+                self.error(
+                    at,
+                    format!(
+                        "{label}: value {} is not supported, supported values are [plan, apply]",
+                        quote(&value)
+                    ),
+                );
+            }
+        }
+    }
+
+    /// A `/regex/` value (project or repo `branch`, regex repo `id`).
+    fn slash_regex(&mut self, value: &str, at: Position, label: &str) {
+        if value.len() < 2 || !value.starts_with('/') || !value.ends_with('/') {
+            self.error(
+                at,
+                format!(
+                    "{label}: regex must begin and end with a slash '/', found {}",
+                    quote(value)
+                ),
+            );
+            return;
+        }
+        if let Err(e) = regex::Regex::new(&value[1..value.len() - 1]) {
+            self.error(
+                at,
+                format!(
+                    "{label}: {} is not a valid regex: {}",
+                    value,
+                    one_line(&e.to_string())
+                ),
+            );
+        }
+    }
+
+    // --- repo-level atlantis.yaml -------------------------------------------------------------
+
+    fn repo_config(&mut self, root: &Node) -> AtlantisConfig {
+        let mut config = AtlantisConfig {
+            path: self.path.to_path_buf(),
+            version: 0,
+            projects: Vec::new(),
+            workflows: Vec::new(),
+            parallel_plan: None,
+            automerge: None,
+            parallel_apply: None,
+            workflow_definitions: Vec::new(),
+        };
+        if let Kind::Map(entries) = &root.kind {
+            let repos_key = entries
+                .iter()
+                .find(|(k, _)| matches!(&k.kind, Kind::Str(s) if s == "repos"));
+            if let Some((key, _)) = repos_key {
+                self.error(
+                    key.position,
+                    "this is a server-side repos.yaml (top-level `repos:`), not a repo-level \
+                     atlantis.yaml; give the atlantis.yaml at the root of the Terraform repository",
+                );
+                return config;
+            }
+        }
+        let fields = match &root.kind {
+            Kind::Map(_) => self
+                .mapping(root, "", REPO_CFG_KEYS)
+                .unwrap_or_else(Fields::empty),
+            Kind::Null => Fields::empty(),
+            _ => {
+                self.error(
+                    root.position,
+                    format!(
+                        "an atlantis.yaml must be a mapping with `version` and `projects`, found {}",
+                        root.describe()
+                    ),
+                );
+                return config;
+            }
+        };
+
+        match fields.get("version") {
+            None => self.error(
+                root.position,
+                "version: is required (2 or 3; plangate and current Atlantis expect 3)",
+            ),
+            Some(node) => {
+                if let Some(version) = self.int(Some(node), "version") {
+                    if version == 2 || version == 3 {
+                        config.version = version as u32;
+                    } else {
+                        self.error(
+                            node.position,
+                            format!(
+                                "version: only versions 2 and 3 are supported, found {version}"
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        config.automerge = self.bool(fields.get("automerge"), "automerge");
+        config.parallel_plan = self.bool(fields.get("parallel_plan"), "parallel_plan");
+        config.parallel_apply = self.bool(fields.get("parallel_apply"), "parallel_apply");
+        for key in [
+            "delete_source_branch_on_merge",
+            "abort_on_execution_order_fail",
+        ] {
+            self.bool(fields.get(key), key);
+        }
+        self.string(fields.get("emoji_reaction"), "emoji_reaction");
+        self.string_list(
+            fields.get("allowed_regexp_prefixes"),
+            "allowed_regexp_prefixes",
+        );
+        self.string_list(fields.get("silence_pr_comments"), "silence_pr_comments");
+        if let Some(node) = fields.get("repo_locks") {
+            self.repo_locks(node, "repo_locks", false);
+        }
+        if let Some(node) = fields.get("autodiscover") {
+            self.autodiscover(node, "autodiscover", false);
+        }
+        if let Some(node) = fields.get("policies") {
+            self.policies(node, "policies");
+        }
+        if let Some(node) = fields.get("workflows") {
+            config.workflow_definitions = self.workflows(node);
+            config.workflows = config
+                .workflow_definitions
+                .iter()
+                .map(|w| w.name.clone())
+                .collect();
+        }
+        if let Some(node) = fields.get("projects") {
+            match &node.kind {
+                Kind::Seq(items) => {
+                    for (index, item) in items.iter().enumerate() {
+                        if let Some(project) = self.project(item, &format!("projects[{index}]")) {
+                            config.projects.push(project);
+                        }
+                    }
+                }
+                _ => self.error(
+                    node.position,
+                    format!(
+                        "projects: must be a list of projects, found {}",
+                        node.describe()
+                    ),
+                ),
+            }
+        }
+        self.check_project_names(&config.projects);
+        config
+    }
+
+    fn project(&mut self, node: &Node, label: &str) -> Option<AtlantisProject> {
+        if node.is_null() {
+            self.error(
+                node.position,
+                format!("{label}: empty project; `dir` is required"),
+            );
+            return None;
+        }
+        let fields = self.mapping(node, label, PROJECT_KEYS)?;
+        let at = |key: &str| join(label, key);
+
+        let name_node = fields.get("name");
+        let name = self.string(name_node, &at("name"));
+        let name_position = name_node.map(|n| n.position);
+        if let (Some(name), Some(name_node)) = (&name, name_node) {
+            if name.is_empty() {
+                self.error(
+                    name_node.position,
+                    format!("{}: if set cannot be empty", at("name")),
+                );
+            } else if contains_glob(name) {
+                self.error(
+                    name_node.position,
+                    format!(
+                        "{}: cannot contain glob pattern characters ('*', '?', '['); glob \
+                         expansion is only supported in the 'dir' field",
+                        at("name")
+                    ),
+                );
+            } else if !valid_project_name(name) {
+                self.error(
+                    name_node.position,
+                    format!(
+                        "{}: {} is not allowed: must contain only URL safe characters \
+                         (letters, digits, '-', '_', '.', '~' and '/')",
+                        at("name"),
+                        quote(name)
+                    ),
+                );
+            }
+        }
+
+        let dir_node = fields.get("dir");
+        let raw_dir = self.string(dir_node, &at("dir"));
+        let mut dir = String::new();
+        match (&raw_dir, dir_node) {
+            (Some(raw), Some(dir_node)) if !raw.is_empty() => {
+                if raw.contains("..") {
+                    self.error(
+                        dir_node.position,
+                        format!("{}: cannot contain '..'", at("dir")),
+                    );
+                } else if contains_glob(raw) {
+                    if globset::Glob::new(raw).is_err() {
+                        self.error(
+                            dir_node.position,
+                            format!("{}: invalid glob pattern {}", at("dir"), quote(raw)),
+                        );
+                    }
+                    if name.is_some() {
+                        self.error(
+                            name_position.unwrap_or(node.position),
+                            format!(
+                                "{}: cannot be used with glob patterns in 'dir'; glob patterns \
+                                 expand to multiple projects which cannot share the same name",
+                                at("name")
+                            ),
+                        );
+                    }
+                }
+                dir = normalize_dir(raw);
+            }
+            (None, Some(_)) => {} // wrong type, already reported
+            _ => self.error(
+                node.position,
+                format!("{label}: `dir` is required (use '.' for the repository root)"),
+            ),
+        }
+
+        let mut workspace = DEFAULT_WORKSPACE.to_string();
+        if let Some(ws_node) = fields.get("workspace") {
+            if let Some(ws) = self.string(Some(ws_node), &at("workspace")) {
+                if let Err(reason) = validate_workspace(&ws) {
+                    self.error(ws_node.position, format!("{}: {reason}", at("workspace")));
+                }
+                if !ws.is_empty() {
+                    workspace = ws;
+                }
+            }
+        }
+
+        let branch = self.string(fields.get("branch"), &at("branch"));
+        if let (Some(branch), Some(branch_node)) = (&branch, fields.get("branch")) {
+            self.slash_regex(branch, branch_node.position, &at("branch"));
+        }
+
+        let terraform_distribution = self.string(
+            fields.get("terraform_distribution"),
+            &at("terraform_distribution"),
+        );
+        if let (Some(dist), Some(dist_node)) = (
+            &terraform_distribution,
+            fields.get("terraform_distribution"),
+        ) {
+            if dist != "terraform" && dist != "opentofu" {
+                self.error(
+                    dist_node.position,
+                    format!(
+                        "{}: {} is not a valid terraform_distribution, only 'terraform' and \
+                         'opentofu' are supported",
+                        at("terraform_distribution"),
+                        quote(dist)
+                    ),
+                );
+            }
+        }
+
+        let terraform_version =
+            self.string(fields.get("terraform_version"), &at("terraform_version"));
+        if let (Some(version), Some(version_node)) =
+            (&terraform_version, fields.get("terraform_version"))
+        {
+            if !valid_version(version) {
+                self.error(
+                    version_node.position,
+                    format!(
+                        "{}: version {} could not be parsed (expected a version like 1.9.5 or \
+                         v1.9.5)",
+                        at("terraform_version"),
+                        quote(version)
+                    ),
+                );
+            }
+        }
+
+        let mut autoplan_enabled = None;
+        let mut when_modified = Vec::new();
+        if let Some(autoplan) = fields.get("autoplan") {
+            let autoplan_label = at("autoplan");
+            if let Some(autoplan_fields) =
+                self.mapping(autoplan, &autoplan_label, &["when_modified", "enabled"])
+            {
+                autoplan_enabled = self.bool(
+                    autoplan_fields.get("enabled"),
+                    &join(&autoplan_label, "enabled"),
+                );
+                when_modified = self.plain_list(
+                    autoplan_fields.get("when_modified"),
+                    &join(&autoplan_label, "when_modified"),
+                );
+            }
+        }
+
+        let plan_requirements = self.requirements(
+            fields.get("plan_requirements"),
+            &at("plan_requirements"),
+            "plan_requirement",
+        );
+        let apply_requirements = self.requirements(
+            fields.get("apply_requirements"),
+            &at("apply_requirements"),
+            "apply_requirement",
+        );
+        let import_requirements = self.requirements(
+            fields.get("import_requirements"),
+            &at("import_requirements"),
+            "import_requirement",
+        );
+        let depends_on = self.plain_list(fields.get("depends_on"), &at("depends_on"));
+        self.bool(
+            fields.get("delete_source_branch_on_merge"),
+            &at("delete_source_branch_on_merge"),
+        );
+        let repo_locking = self.bool(fields.get("repo_locking"), &at("repo_locking"));
+        if let Some(locks) = fields.get("repo_locks") {
+            self.repo_locks(locks, &at("repo_locks"), false);
+        }
+        let execution_order_group = self.int(
+            fields.get("execution_order_group"),
+            &at("execution_order_group"),
+        );
+        let policy_check = self.bool(fields.get("policy_check"), &at("policy_check"));
+        let custom_policy_check = self.bool(
+            fields.get("custom_policy_check"),
+            &at("custom_policy_check"),
+        );
+        self.silence_pr_comments(
+            fields.get("silence_pr_comments"),
+            &at("silence_pr_comments"),
+        );
+        self.glob_file_match(&fields, label);
+        let workflow = self.string(fields.get("workflow"), &at("workflow"));
+
+        Some(AtlantisProject {
+            name,
+            dir,
+            workspace,
+            workflow,
+            branch,
+            terraform_version,
+            terraform_distribution,
+            execution_order_group,
+            depends_on,
+            autoplan_enabled,
+            when_modified,
+            apply_requirements,
+            plan_requirements,
+            import_requirements,
+            custom_policy_check,
+            policy_check,
+            repo_locking,
+            position: node.position,
+            name_position,
+        })
+    }
+
+    /// `glob_file_match` (newer Atlantis): basename patterns used when `dir` is a glob.
+    fn glob_file_match(&mut self, fields: &Fields, label: &str) {
+        let key = join(label, "glob_file_match");
+        for (pattern, at) in self.string_list(fields.get("glob_file_match"), &key) {
+            if pattern.is_empty() || pattern.contains('/') {
+                self.error(
+                    at,
+                    format!(
+                        "{key}: {} must be a non-empty file name pattern without '/'",
+                        quote(&pattern)
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Atlantis's `validateProjectNames`, except that projects pinned to different `branch`
+    /// regexes are not compared (Atlantis drops non-matching ones before this check).
+    fn check_project_names(&mut self, projects: &[AtlantisProject]) {
+        for (index, project) in projects.iter().enumerate() {
+            let Some(name) = &project.name else {
+                continue;
+            };
+            let earlier = projects[..index]
+                .iter()
+                .find(|p| p.name.as_ref() == Some(name) && p.may_meet(project));
+            if let Some(first) = earlier {
+                self.error(
+                    project.name_position.unwrap_or(project.position),
+                    format!(
+                        "found two or more projects with name {}; project names must be unique \
+                         (first at line {})",
+                        quote(name),
+                        first.name_position.unwrap_or(first.position).line
+                    ),
+                );
+            }
+        }
+        for (index, project) in projects.iter().enumerate() {
+            if project.name.is_some() || project.dir.is_empty() || contains_glob(&project.dir) {
+                continue;
+            }
+            let earlier = projects[..index].iter().find(|p| {
+                p.dir == project.dir && p.workspace == project.workspace && p.may_meet(project)
+            });
+            if let Some(first) = earlier {
+                self.error(
+                    project.position,
+                    format!(
+                        "there are two or more projects with dir: {} workspace: {} that are not \
+                         all named; they must have a 'name' key so they can be targeted \
+                         separately (other project at line {})",
+                        quote(&project.dir),
+                        quote(&project.workspace),
+                        first.position.line
+                    ),
+                );
+            }
+        }
+    }
+
+    fn repo_locks(&mut self, node: &Node, label: &str, check_mode: bool) {
+        if let Some(fields) = self.mapping(node, label, &["mode"]) {
+            let mode_label = join(label, "mode");
+            if let Some(mode) = self.string(fields.get("mode"), &mode_label) {
+                if check_mode && !["disabled", "on_plan", "on_apply"].contains(&mode.as_str()) {
+                    self.error(
+                        fields.get("mode").map_or(node.position, |n| n.position),
+                        format!(
+                            "{mode_label}: must be one of disabled, on_plan, on_apply, found {}",
+                            quote(&mode)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    fn autodiscover(&mut self, node: &Node, label: &str, check_values: bool) {
+        let Some(fields) = self.mapping(node, label, &["mode", "ignore_paths"]) else {
+            return;
+        };
+        let mode_label = join(label, "mode");
+        if let Some(mode) = self.string(fields.get("mode"), &mode_label) {
+            if check_values && !["auto", "disabled", "enabled"].contains(&mode.as_str()) {
+                self.error(
+                    fields.get("mode").map_or(node.position, |n| n.position),
+                    format!(
+                        "{mode_label}: must be one of auto, disabled, enabled, found {}",
+                        quote(&mode)
+                    ),
+                );
+            }
+        }
+        let paths_label = join(label, "ignore_paths");
+        for (pattern, at) in self.string_list(fields.get("ignore_paths"), &paths_label) {
+            if check_values && pattern.starts_with('/') {
+                self.error(
+                    at,
+                    format!("{paths_label}: pattern must not begin with a slash '/'"),
+                );
+            }
+        }
+    }
+
+    /// `policies:` (the same schema in atlantis.yaml and repos.yaml); returns policy set names.
+    fn policies(&mut self, node: &Node, label: &str) -> Vec<String> {
+        let keys = [
+            "conftest_version",
+            "owners",
+            "policy_sets",
+            "sticky_policy_approvals",
+            "policy_item_regex",
+            "approve_count",
+        ];
+        let Some(fields) = self.mapping(node, label, &keys) else {
+            return Vec::new();
+        };
+        self.string(
+            fields.get("conftest_version"),
+            &join(label, "conftest_version"),
+        );
+        if let Some(owners) = fields.get("owners") {
+            self.owners(owners, &join(label, "owners"));
+        }
+        self.bool(
+            fields.get("sticky_policy_approvals"),
+            &join(label, "sticky_policy_approvals"),
+        );
+        self.string(
+            fields.get("policy_item_regex"),
+            &join(label, "policy_item_regex"),
+        );
+        self.int(fields.get("approve_count"), &join(label, "approve_count"));
+        let mut names = Vec::new();
+        if let Some(sets) = fields.get("policy_sets") {
+            let sets_label = join(label, "policy_sets");
+            let Kind::Seq(items) = &sets.kind else {
+                self.error(
+                    sets.position,
+                    format!("{sets_label}: must be a list, found {}", sets.describe()),
+                );
+                return names;
+            };
+            let set_keys = [
+                "path",
+                "source",
+                "name",
+                "owners",
+                "approve_count",
+                "sticky_policy_approvals",
+                "policy_item_regex",
+                "prevent_self_approve",
+            ];
+            for (index, item) in items.iter().enumerate() {
+                let item_label = format!("{sets_label}[{index}]");
+                let Some(set) = self.mapping(item, &item_label, &set_keys) else {
+                    continue;
+                };
+                for key in ["path", "source", "policy_item_regex"] {
+                    self.string(set.get(key), &join(&item_label, key));
+                }
+                if let Some(name) = self.string(set.get("name"), &join(&item_label, "name")) {
+                    names.push(name);
+                }
+                if let Some(owners) = set.get("owners") {
+                    self.owners(owners, &join(&item_label, "owners"));
+                }
+                self.int(
+                    set.get("approve_count"),
+                    &join(&item_label, "approve_count"),
+                );
+                for key in ["sticky_policy_approvals", "prevent_self_approve"] {
+                    self.bool(set.get(key), &join(&item_label, key));
+                }
+            }
+        }
+        names
+    }
+
+    fn owners(&mut self, node: &Node, label: &str) {
+        if let Some(fields) = self.mapping(node, label, &["users", "teams"]) {
+            self.string_list(fields.get("users"), &join(label, "users"));
+            self.string_list(fields.get("teams"), &join(label, "teams"));
+        }
+    }
+
+    // --- workflows ------------------------------------------------------------------------------
+
+    fn workflows(&mut self, node: &Node) -> Vec<Workflow> {
+        let Kind::Map(entries) = &node.kind else {
+            self.error(
+                node.position,
+                format!(
+                    "workflows: must be a mapping of workflow names to workflows, found {}",
+                    node.describe()
+                ),
+            );
+            return Vec::new();
+        };
+        let mut workflows = Vec::new();
+        for (key, value) in entries {
+            let Some(name) = key.scalar_text() else {
+                self.error(
+                    key.position,
+                    format!(
+                        "workflows: a workflow name must be a string, found {}",
+                        key.describe()
+                    ),
+                );
+                continue;
+            };
+            let label = format!("workflows.{name}");
+            let mut workflow = Workflow {
+                name,
+                position: key.position,
+                stages: Vec::new(),
+            };
+            if let Some(fields) = self.mapping(value, &label, STAGE_NAMES) {
+                for (stage_name, stage_key, stage_node) in &fields.entries {
+                    let stage_label = join(&label, stage_name);
+                    let mut stage = Stage {
+                        name: (*stage_name).to_string(),
+                        position: stage_key.position,
+                        steps: Vec::new(),
+                    };
+                    if let Some(stage_fields) = self.mapping(stage_node, &stage_label, &["steps"]) {
+                        if let Some(steps) = stage_fields.get("steps") {
+                            stage.steps = self.steps(steps, &join(&stage_label, "steps"));
+                        }
+                    }
+                    workflow.stages.push(stage);
+                }
+            }
+            workflows.push(workflow);
+        }
+        workflows
+    }
+
+    fn steps(&mut self, node: &Node, label: &str) -> Vec<Step> {
+        let Kind::Seq(items) = &node.kind else {
+            self.error(
+                node.position,
+                format!(
+                    "{label}: must be a list of steps, found {}",
+                    node.describe()
+                ),
+            );
+            return Vec::new();
+        };
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(index, item)| self.step(item, &format!("{label}[{index}]")))
+            .collect()
+    }
+
+    /// One step, accepted in the shapes Atlantis's `raw.Step` decodes: a bare step name, a
+    /// `run`/`multienv` string, a built-in with `extra_args`, or `env`/`run`/`multienv` with a
+    /// mapping of options.
+    fn step(&mut self, node: &Node, label: &str) -> Option<Step> {
+        let mut step = Step {
+            kind: String::new(),
+            command: None,
+            extra_args: Vec::new(),
+            env_name: None,
+            position: node.position,
+        };
+        let entries = match &node.kind {
+            Kind::Map(entries) => entries,
+            Kind::Null => {
+                self.error(node.position, format!("{label}: step element is empty"));
+                return None;
+            }
+            Kind::Seq(_) => {
+                self.error(
+                    node.position,
+                    format!(
+                        "{label}: a step must be a step name or a one-key mapping, found a list"
+                    ),
+                );
+                return None;
+            }
+            _ => {
+                let name = node.scalar_text().unwrap_or_default();
+                if !STEP_NAMES.contains(&name.as_str()) {
+                    self.error(
+                        node.position,
+                        format!(
+                            "{label}: {} is not a valid step type, maybe you omitted the 'run' key",
+                            quote(&name)
+                        ),
+                    );
+                    return None;
+                }
+                step.kind = name;
+                return Some(step);
+            }
+        };
+        let [(key, value)] = entries.as_slice() else {
+            if entries.is_empty() {
+                self.error(node.position, format!("{label}: step element is empty"));
+            } else {
+                let keys: Vec<String> = entries
+                    .iter()
+                    .map(|(k, _)| k.scalar_text().unwrap_or_else(|| k.describe()))
+                    .collect();
+                self.error(
+                    node.position,
+                    format!(
+                        "{label}: step element can only contain a single key, found {}: {}",
+                        keys.len(),
+                        keys.join(",")
+                    ),
+                );
+            }
+            return None;
+        };
+        let kind = key.scalar_text().unwrap_or_default();
+        let step_label = join(label, &kind);
+        match &value.kind {
+            Kind::Map(_) => {
+                if BUILTIN_STEPS.contains(&kind.as_str()) {
+                    let fields = self.builtin_step_args(value, &step_label, &kind)?;
+                    step.extra_args =
+                        self.plain_list(fields.get("extra_args"), &join(&step_label, "extra_args"));
+                } else if ["run", "env", "multienv"].contains(&kind.as_str()) {
+                    self.command_step(value, &step_label, &kind, &mut step)?;
+                } else {
+                    self.error(
+                        key.position,
+                        format!("{label}: {} is not a valid step type", quote(&kind)),
+                    );
+                    return None;
+                }
+            }
+            Kind::Seq(_) => {
+                self.error(
+                    value.position,
+                    format!("{step_label}: must be a command string or a mapping, found a list"),
+                );
+                return None;
+            }
+            _ => {
+                if kind != "run" && kind != "multienv" {
+                    let hint = if BUILTIN_STEPS.contains(&kind.as_str()) {
+                        format!("; write `- {kind}` or `- {kind}: {{extra_args: [...]}}`")
+                    } else {
+                        String::new()
+                    };
+                    self.error(
+                        key.position,
+                        format!(
+                            "{label}: {} is not a valid step type for a string value (only run and \
+                             multienv take a command string){hint}",
+                            quote(&kind)
+                        ),
+                    );
+                    return None;
+                }
+                step.command = Some(value.scalar_text().unwrap_or_default());
+            }
+        }
+        step.kind = kind;
+        Some(step)
+    }
+
+    fn builtin_step_args<'n>(
+        &mut self,
+        value: &'n Node,
+        label: &str,
+        kind: &str,
+    ) -> Option<Fields<'n>> {
+        let Kind::Map(entries) = &value.kind else {
+            return None;
+        };
+        let mut ok = true;
+        for (key, _) in entries {
+            let name = key.scalar_text().unwrap_or_else(|| key.describe());
+            if name != "extra_args" {
+                self.error(
+                    key.position,
+                    format!(
+                        "{label}: built-in steps only support a single extra_args key, found {} \
+                         in step {kind}",
+                        quote(&name)
+                    ),
+                );
+                ok = false;
+            }
+        }
+        if !ok {
+            return None;
+        }
+        self.mapping(value, label, &["extra_args"])
+    }
+
+    fn command_step(
+        &mut self,
+        value: &Node,
+        label: &str,
+        kind: &str,
+        step: &mut Step,
+    ) -> Option<()> {
+        let known: &[&str] = match kind {
+            "env" => &["name", "command", "value", "shell", "shellArgs"],
+            "multienv" => &["command", "output", "shell", "shellArgs"],
+            _ => &["command", "output", "shell", "shellArgs"],
+        };
+        let before = self.diagnostics.len();
+        let fields = self.mapping(value, label, known)?;
+        for key in ["name", "command", "value", "shell"] {
+            if let Some(node) = fields.get(key) {
+                if node.scalar_text().is_none() {
+                    self.error(
+                        node.position,
+                        format!(
+                            "{}: must be a string, found {}",
+                            join(label, key),
+                            node.describe()
+                        ),
+                    );
+                }
+            }
+        }
+        if fields.has("shell") && !fields.has("command") {
+            self.error(
+                value.position,
+                format!(
+                    "{label}: workflow steps only support \"shell\" key in combination with \
+                     \"command\" key"
+                ),
+            );
+        }
+        if fields.has("shellArgs") && !fields.has("shell") {
+            self.error(
+                value.position,
+                format!(
+                    "{label}: workflow steps only support \"shellArgs\" key in combination with \
+                     \"shell\" key"
+                ),
+            );
+        }
+        if let Some(args) = fields.get("shellArgs") {
+            if args.scalar_text().is_none() {
+                self.string_list(Some(args), &join(label, "shellArgs"));
+            }
+        }
+        step.command = fields.get("command").and_then(Node::scalar_text);
+        match kind {
+            "env" => {
+                step.env_name = fields.get("name").and_then(Node::scalar_text);
+                if step.env_name.is_none() {
+                    self.error(
+                        value.position,
+                        format!("{label}: env steps must have a \"name\" key set"),
+                    );
+                }
+                if fields.has("value") && fields.has("command") {
+                    self.error(
+                        value.position,
+                        format!(
+                            "{label}: env steps only support one of the \"value\" or \"command\" \
+                             keys, found both"
+                        ),
+                    );
+                }
+            }
+            _ => {
+                if step.command.is_none() {
+                    self.error(
+                        value.position,
+                        format!(
+                            "{label}: {} step must have a \"command\" key set",
+                            quote(kind)
+                        ),
+                    );
+                }
+                if let Some(output) = fields.get("output") {
+                    self.step_output(output, &join(label, "output"), kind);
+                }
+            }
+        }
+        (self.diagnostics.len() == before).then_some(())
+    }
+
+    fn step_output(&mut self, node: &Node, label: &str, kind: &str) {
+        let allowed: &[&str] = if kind == "run" {
+            &["show", "hide", "strip_refreshing"]
+        } else {
+            &["show", "hide"]
+        };
+        let check = |checker: &mut Self, value: &str, at: Position| {
+            if !allowed.contains(&value) {
+                checker.error(
+                    at,
+                    format!(
+                        "{label}: {} step output must be one of {}{}, found {}",
+                        kind,
+                        allowed.join(", "),
+                        if kind == "run" {
+                            " or filter_regex"
+                        } else {
+                            ""
+                        },
+                        quote(value)
+                    ),
+                );
+            }
+        };
+        match &node.kind {
+            Kind::Seq(items) if kind == "run" => {
+                for item in items {
+                    match &item.kind {
+                        Kind::Map(entries) => {
+                            for (key, value) in entries {
+                                let name = key.scalar_text().unwrap_or_default();
+                                if name != "filter_regex" {
+                                    check(self, &name, key.position);
+                                    continue;
+                                }
+                                let patterns = match value.scalar_text() {
+                                    Some(p) => vec![(p, value.position)],
+                                    None => {
+                                        self.string_list(Some(value), &join(label, "filter_regex"))
+                                    }
+                                };
+                                for (pattern, at) in patterns {
+                                    if let Err(e) = regex::Regex::new(&pattern) {
+                                        self.error(
+                                            at,
+                                            format!(
+                                                "{label}: filter_regex {} is not a valid regex: {}",
+                                                quote(&pattern),
+                                                one_line(&e.to_string())
+                                            ),
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                        _ => match item.scalar_text() {
+                            Some(text) => check(self, &text, item.position),
+                            None => self.error(
+                                item.position,
+                                format!(
+                                    "{label}: must be a string or a filter_regex mapping, found {}",
+                                    item.describe()
+                                ),
+                            ),
+                        },
+                    }
+                }
+            }
+            _ => match node.scalar_text() {
+                Some(text) => check(self, &text, node.position),
+                None => self.error(
+                    node.position,
+                    format!("{label}: must be a string, found {}", node.describe()),
+                ),
+            },
+        }
+    }
+
+    // --- server-side repos.yaml -----------------------------------------------------------
+
+    fn global_config(&mut self, root: &Node) -> ReposConfig {
+        let mut config = ReposConfig {
+            path: self.path.to_path_buf(),
+            repos: Vec::new(),
+            workflows: Vec::new(),
+            workflow_definitions: Vec::new(),
+            has_policies: false,
+            policy_sets: Vec::new(),
+        };
+        if let Kind::Map(entries) = &root.kind {
+            let repo_level = entries.iter().find(
+                |(k, _)| matches!(&k.kind, Kind::Str(s) if s == "version" || s == "projects"),
+            );
+            let has_repos = entries
+                .iter()
+                .any(|(k, _)| matches!(&k.kind, Kind::Str(s) if s == "repos"));
+            if let (Some((key, _)), false) = (repo_level, has_repos) {
+                self.error(
+                    key.position,
+                    "this is a repo-level atlantis.yaml (top-level `version`/`projects`), not a \
+                     server-side repos.yaml",
+                );
+                return config;
+            }
+        }
+        let fields = match &root.kind {
+            Kind::Null => Fields::empty(),
+            Kind::Map(_) => self
+                .mapping(root, "", GLOBAL_CFG_KEYS)
+                .unwrap_or_else(Fields::empty),
+            _ => {
+                self.error(
+                    root.position,
+                    format!(
+                        "a repos.yaml must be a mapping with `repos`, found {}",
+                        root.describe()
+                    ),
+                );
+                return config;
+            }
+        };
+        if let Some(node) = fields.get("workflows") {
+            config.workflow_definitions = self.workflows(node);
+            config.workflows = config
+                .workflow_definitions
+                .iter()
+                .map(|w| w.name.clone())
+                .collect();
+        }
+        if let Some(node) = fields.get("policies") {
+            config.has_policies = true;
+            config.policy_sets = self.policies(node, "policies");
+        }
+        if let Some(node) = fields.get("metrics") {
+            self.metrics(node);
+        }
+        if let Some(node) = fields.get("team_authz") {
+            if let Some(authz) = self.mapping(node, "team_authz", &["command", "args"]) {
+                self.string(authz.get("command"), "team_authz.command");
+                self.string_list(authz.get("args"), "team_authz.args");
+            }
+        }
+        if let Some(node) = fields.get("external_stores") {
+            self.external_stores(node);
+        }
+        if let Some(node) = fields.get("repos") {
+            match &node.kind {
+                Kind::Seq(items) => {
+                    for (index, item) in items.iter().enumerate() {
+                        let label = format!("repos[{index}]");
+                        if let Some(repo) = self.server_repo(item, &label, &config.workflows) {
+                            config.repos.push(repo);
+                        }
+                    }
+                }
+                _ => self.error(
+                    node.position,
+                    format!("repos: must be a list, found {}", node.describe()),
+                ),
+            }
+        }
+        config
+    }
+
+    fn server_repo(
+        &mut self,
+        node: &Node,
+        label: &str,
+        workflows: &[String],
+    ) -> Option<ServerRepo> {
+        let fields = match self.mapping(node, label, SERVER_REPO_KEYS) {
+            Some(fields) => fields,
+            None => {
+                if node.is_null() {
+                    self.error(
+                        node.position,
+                        format!("{label}: empty repo entry; `id` is required"),
+                    );
+                }
+                return None;
+            }
+        };
+        let at = |key: &str| join(label, key);
+        let id = self.string(fields.get("id"), &at("id")).unwrap_or_default();
+        if id.is_empty() {
+            if !fields.has("id") || fields.get("id").is_none() || id.is_empty() {
+                self.error(node.position, format!("{label}: `id` is required"));
+            }
+        } else if id.starts_with('/') && id.ends_with('/') {
+            let at_id = fields.get("id").map_or(node.position, |n| n.position);
+            self.slash_regex(&id, at_id, &at("id"));
+        }
+        let branch = self.string(fields.get("branch"), &at("branch"));
+        if let (Some(branch), Some(branch_node)) = (&branch, fields.get("branch")) {
+            if !branch.is_empty() {
+                self.slash_regex(branch, branch_node.position, &at("branch"));
+            }
+        }
+        let repo_config_file = self.string(fields.get("repo_config_file"), &at("repo_config_file"));
+        if let (Some(file), Some(file_node)) = (&repo_config_file, fields.get("repo_config_file")) {
+            if file.starts_with('/') {
+                self.error(
+                    file_node.position,
+                    format!(
+                        "{}: must not start with a slash '/'",
+                        at("repo_config_file")
+                    ),
+                );
+            } else if file.contains("../") || file.contains("..\\") {
+                self.error(
+                    file_node.position,
+                    format!(
+                        "{}: must not contain parent directory path like '../'",
+                        at("repo_config_file")
+                    ),
+                );
+            }
+        }
+        let plan_requirements = self.requirements(
+            fields.get("plan_requirements"),
+            &at("plan_requirements"),
+            "plan_requirement",
+        );
+        let apply_requirements = self.requirements(
+            fields.get("apply_requirements"),
+            &at("apply_requirements"),
+            "apply_requirement",
+        );
+        let import_requirements = self.requirements(
+            fields.get("import_requirements"),
+            &at("import_requirements"),
+            "import_requirement",
+        );
+        let pre_workflow_hooks =
+            self.hooks(fields.get("pre_workflow_hooks"), &at("pre_workflow_hooks"));
+        let post_workflow_hooks = self.hooks(
+            fields.get("post_workflow_hooks"),
+            &at("post_workflow_hooks"),
+        );
+
+        let workflow = self.string(fields.get("workflow"), &at("workflow"));
+        if let (Some(name), Some(workflow_node)) = (&workflow, fields.get("workflow")) {
+            if name != "default" && !workflows.contains(name) {
+                self.error(
+                    workflow_node.position,
+                    format!(
+                        "{}: workflow {} is not defined",
+                        at("workflow"),
+                        quote(name)
+                    ),
+                );
+            }
+        }
+        let allowed_workflows =
+            self.string_list(fields.get("allowed_workflows"), &at("allowed_workflows"));
+        for (name, position) in &allowed_workflows {
+            if name != "default" && !workflows.contains(name) {
+                self.error(
+                    *position,
+                    format!(
+                        "{}: workflow {} is not defined",
+                        at("allowed_workflows"),
+                        quote(name)
+                    ),
+                );
+            }
+        }
+        let allowed_overrides =
+            self.string_list(fields.get("allowed_overrides"), &at("allowed_overrides"));
+        for (name, position) in &allowed_overrides {
+            if !OVERRIDES.contains(&name.as_str()) {
+                self.error(
+                    *position,
+                    format!(
+                        "{}: {} is not a valid override, only {} are supported",
+                        at("allowed_overrides"),
+                        quote(name),
+                        OVERRIDES.join(", ")
+                    ),
+                );
+            }
+        }
+        let allow_custom_workflows = self.bool(
+            fields.get("allow_custom_workflows"),
+            &at("allow_custom_workflows"),
+        );
+        for key in ["delete_source_branch_on_merge", "repo_locking"] {
+            self.bool(fields.get(key), &at(key));
+        }
+        if let Some(locks) = fields.get("repo_locks") {
+            self.repo_locks(locks, &at("repo_locks"), true);
+        }
+        let policy_check = self.bool(fields.get("policy_check"), &at("policy_check"));
+        let custom_policy_check = self.bool(
+            fields.get("custom_policy_check"),
+            &at("custom_policy_check"),
+        );
+        if let Some(autodiscover) = fields.get("autodiscover") {
+            self.autodiscover(autodiscover, &at("autodiscover"), true);
+        }
+        self.silence_pr_comments(
+            fields.get("silence_pr_comments"),
+            &at("silence_pr_comments"),
+        );
+
+        Some(ServerRepo {
+            id,
+            position: node.position,
+            branch,
+            repo_config_file,
+            workflow,
+            allowed_overrides: allowed_overrides.into_iter().map(|(s, _)| s).collect(),
+            allowed_workflows: allowed_workflows.into_iter().map(|(s, _)| s).collect(),
+            allow_custom_workflows,
+            plan_requirements,
+            apply_requirements,
+            import_requirements,
+            policy_check,
+            custom_policy_check,
+            pre_workflow_hooks,
+            post_workflow_hooks,
+        })
+    }
+
+    /// Workflow hooks decode as string-to-string mappings (`run`, `description`, `shell`,
+    /// `shellArgs`, `commands`); Atlantis does not restrict their keys.
+    fn hooks(&mut self, node: Option<&Node>, label: &str) -> Vec<WorkflowHook> {
+        let Some(node) = node else {
+            return Vec::new();
+        };
+        let Kind::Seq(items) = &node.kind else {
+            self.error(
+                node.position,
+                format!(
+                    "{label}: must be a list of hooks, found {}",
+                    node.describe()
+                ),
+            );
+            return Vec::new();
+        };
+        let mut hooks = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            let item_label = format!("{label}[{index}]");
+            let Kind::Map(entries) = &item.kind else {
+                self.error(
+                    item.position,
+                    format!(
+                        "{item_label}: a hook must be a mapping like `run: command`, found {}",
+                        item.describe()
+                    ),
+                );
+                continue;
+            };
+            let mut hook = WorkflowHook {
+                run: None,
+                description: None,
+                shell: None,
+                position: item.position,
+            };
+            for (key, value) in entries {
+                let name = key.scalar_text().unwrap_or_default();
+                let text = match &value.kind {
+                    Kind::Null => Some(String::new()),
+                    _ => value.scalar_text(),
+                };
+                let Some(text) = text else {
+                    self.error(
+                        value.position,
+                        format!(
+                            "{}: must be a string, found {}",
+                            join(&item_label, &name),
+                            value.describe()
+                        ),
+                    );
+                    continue;
+                };
+                match name.as_str() {
+                    "run" => hook.run = Some(text),
+                    "description" => hook.description = Some(text),
+                    "shell" => hook.shell = Some(text),
+                    _ => {}
+                }
+            }
+            hooks.push(hook);
+        }
+        hooks
+    }
+
+    fn metrics(&mut self, node: &Node) {
+        let Some(fields) = self.mapping(node, "metrics", &["statsd", "prometheus"]) else {
+            return;
+        };
+        if let Some(statsd) = fields.get("statsd") {
+            if let Some(statsd_fields) = self.mapping(statsd, "metrics.statsd", &["host", "port"]) {
+                let host = self.string(statsd_fields.get("host"), "metrics.statsd.host");
+                let port = self.string(statsd_fields.get("port"), "metrics.statsd.port");
+                if host.as_deref().unwrap_or("").is_empty() {
+                    self.error(statsd.position, "metrics.statsd.host: cannot be blank");
+                }
+                match port.as_deref() {
+                    None | Some("") => {
+                        self.error(statsd.position, "metrics.statsd.port: cannot be blank")
+                    }
+                    Some(p) if p.parse::<i64>().is_err() => self.error(
+                        statsd_fields
+                            .get("port")
+                            .map_or(statsd.position, |n| n.position),
+                        format!(
+                            "metrics.statsd.port: must be an integer, found {}",
+                            quote(p)
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+        if let Some(prometheus) = fields.get("prometheus") {
+            if let Some(prom) = self.mapping(prometheus, "metrics.prometheus", &["endpoint"]) {
+                let endpoint = self.string(prom.get("endpoint"), "metrics.prometheus.endpoint");
+                if endpoint.as_deref().unwrap_or("").is_empty() {
+                    self.error(
+                        prometheus.position,
+                        "metrics.prometheus.endpoint: cannot be blank",
+                    );
+                }
+            }
+        }
+    }
+
+    fn external_stores(&mut self, node: &Node) {
+        let Some(fields) = self.mapping(node, "external_stores", &["plan_store"]) else {
+            return;
+        };
+        let Some(store) = fields.get("plan_store") else {
+            return;
+        };
+        let label = "external_stores.plan_store";
+        let Some(store_fields) = self.mapping(store, label, &["type", "s3"]) else {
+            return;
+        };
+        let kind = self.string(store_fields.get("type"), "external_stores.plan_store.type");
+        let s3_keys = [
+            "bucket",
+            "region",
+            "prefix",
+            "endpoint",
+            "force_path_style",
+            "profile",
+        ];
+        let mut bucket = None;
+        let mut region = None;
+        if let Some(s3) = store_fields.get("s3") {
+            if let Some(s3_fields) = self.mapping(s3, "external_stores.plan_store.s3", &s3_keys) {
+                bucket = self.string(
+                    s3_fields.get("bucket"),
+                    "external_stores.plan_store.s3.bucket",
+                );
+                region = self.string(
+                    s3_fields.get("region"),
+                    "external_stores.plan_store.s3.region",
+                );
+                for key in ["prefix", "endpoint", "profile"] {
+                    self.string(
+                        s3_fields.get(key),
+                        &format!("external_stores.plan_store.s3.{key}"),
+                    );
+                }
+                self.bool(
+                    s3_fields.get("force_path_style"),
+                    "external_stores.plan_store.s3.force_path_style",
+                );
+            }
+        }
+        match kind.as_deref() {
+            None | Some("") => {}
+            Some("s3") => {
+                if bucket.as_deref().unwrap_or("").is_empty() {
+                    self.error(store.position, "external_stores.plan_store.s3.bucket is required when type is 's3'");
+                }
+                if region.as_deref().unwrap_or("").is_empty() {
+                    self.error(store.position, "external_stores.plan_store.s3.region is required when type is 's3'");
+                }
+            }
+            Some(other) => self.error(
+                store_fields.get("type").map_or(store.position, |n| n.position),
+                format!(
+                    "external_stores.plan_store.type: unsupported plan store type {}: only 's3' is supported",
+                    quote(other)
+                ),
+            ),
+        }
+    }
+}
+
+fn display_label(label: &str) -> &str {
+    if label.is_empty() {
+        "the document"
+    } else {
+        label
+    }
+}
+
+/// Atlantis's `validProjectName`: what `url.QueryEscape` leaves alone, plus `/`.
+fn valid_project_name(name: &str) -> bool {
+    name.chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~' | '/'))
+}
+
+/// Atlantis's `ValidateWorkspaceName`.
+fn validate_workspace(workspace: &str) -> Result<(), &'static str> {
+    if workspace.is_empty() {
+        return Ok(());
+    }
+    if workspace.contains(['/', '\\']) {
+        return Err("cannot contain '/' or '\\'");
+    }
+    if workspace.contains("..") {
+        return Err("cannot contain '..'");
+    }
+    if workspace == "." {
+        return Err("cannot be '.'");
+    }
+    if workspace.starts_with('-') {
+        return Err("cannot start with '-'");
+    }
+    if workspace.starts_with('~') {
+        return Err("cannot start with '~'");
+    }
+    if workspace.contains('$') {
+        return Err("cannot contain '$'");
+    }
+    if workspace
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err("cannot contain whitespace or control characters");
+    }
+    Ok(())
+}
+
+/// The version grammar of hashicorp/go-version's `NewVersion`, which Atlantis uses for
+/// `terraform_version`: `v1.2.3`, `1.2`, `1.5.0-beta1`, `1.5.0+meta`.
+fn valid_version(version: &str) -> bool {
+    use std::sync::OnceLock;
+    static GRAMMAR: OnceLock<Option<regex::Regex>> = OnceLock::new();
+    let grammar = GRAMMAR.get_or_init(|| {
+        let ident = r"[0-9A-Za-z~-]+";
+        let pattern = format!(
+            r"^v?(?P<segments>[0-9]+(?:\.[0-9]+)*)(?:-[0-9]+[0-9A-Za-z~-]*(?:\.{ident})*|-?[A-Za-z~-]+[0-9A-Za-z~-]*(?:\.{ident})*)?(?:\+{ident}(?:\.{ident})*)?$"
+        );
+        regex::Regex::new(&pattern).ok()
+    });
+    let Some(captures) = grammar.as_ref().and_then(|g| g.captures(version)) else {
+        return false;
+    };
+    captures
+        .name("segments")
+        .is_some_and(|s| s.as_str().split('.').all(|n| n.parse::<i64>().is_ok()))
+}
+
+/// The known key closest to an unknown one, when the difference looks like a typo.
+fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|k| (edit_distance(name, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4) && *d < name.len())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
