@@ -191,25 +191,46 @@ fn run_check(args: CheckArgs) -> Result<i32> {
 fn run_lint(args: LintArgs) -> Result<i32> {
     let cwd = std::env::current_dir()
         .map_err(|e| Error::Usage(format!("cannot read the current directory: {e}")))?;
-    let atlantis = match &args.atlantis {
-        Some(path) => Some(atlantis::load(path)?),
-        None => load_atlantis(None, &cwd)?,
+    let path = match args.atlantis {
+        Some(path) => path,
+        None => atlantis::discover(&cwd).ok_or_else(|| {
+            Error::Usage(
+                "no atlantis.yaml found in this directory or its parents: pass its path".into(),
+            )
+        })?,
     };
-    let Some(atlantis) = atlantis else {
-        return Err(Error::Usage(
-            "no atlantis.yaml found in this directory or its parents: pass its path".into(),
-        ));
+    // Problems Atlantis rejects that are also lint rules (duplicate names, unnamed projects on
+    // one state) are reported as findings; any other problem means the file cannot be linted.
+    let mut file_findings = Vec::new();
+    let atlantis = match atlantis::load(&path) {
+        Ok(config) => Some(config),
+        Err(Error::Config(diagnostics)) if diagnostics.iter().all(|d| d.rule.is_some()) => {
+            for d in diagnostics {
+                let location = match d.position {
+                    Some(p) => format!("{}:{}", d.path.display(), p.line),
+                    None => d.path.display().to_string(),
+                };
+                file_findings.push(
+                    crate::report::Finding::new(d.rule.unwrap_or_default(), d.message)
+                        .location(location),
+                );
+            }
+            None
+        }
+        Err(e) => return Err(e),
     };
-    let root = repo_root(&cwd, Some(&atlantis));
+    let root = repo_root(&cwd, atlantis.as_ref());
     let policy = load_policy(args.policy.as_deref(), &root)?;
     let intent = DestroyIntent::default();
     let ctx = rules::Context {
         policy: &policy,
         plans: &[],
-        atlantis: Some(&atlantis),
+        atlantis: atlantis.as_ref(),
         intent: &intent,
     };
-    let report = crate::report::Report::lint(&policy, rules::lint(&ctx));
+    let mut findings = rules::lint(&ctx);
+    findings.extend(file_findings);
+    let report = crate::report::Report::lint(&policy, findings);
     write_stdout(&render::render(args.format, &report, stdout_style()));
     Ok(report.exit_code())
 }

@@ -23,6 +23,9 @@ pub struct Diagnostic {
     pub path: PathBuf,
     pub position: Option<Position>,
     pub message: String,
+    /// The rule id this problem is also a lint finding of (`duplicate-project-name`,
+    /// `shared-state`): `lint` reports it as that finding, `check` refuses the file.
+    pub rule: Option<&'static str>,
 }
 
 impl Diagnostic {
@@ -31,7 +34,13 @@ impl Diagnostic {
             path: path.to_path_buf(),
             position,
             message: message.into(),
+            rule: None,
         }
+    }
+
+    pub fn with_rule(mut self, rule: &'static str) -> Self {
+        self.rule = Some(rule);
+        self
     }
 }
 

@@ -216,7 +216,15 @@ fn plan_from_stdin_only_when_asked() {
     let dir = root().join(INCIDENT);
     let plan = std::fs::File::open(dir.join("plan.json")).unwrap();
     let out = run(plangate(&dir)
-        .args(["check", "--plan", "-", "--env", "staging"])
+        .args([
+            "check",
+            "--plan",
+            "-",
+            "--env",
+            "staging",
+            "--project",
+            "rosey-staging",
+        ])
         .stdin(plan));
     assert_eq!(out.code, 1, "{}", out.stderr);
 }

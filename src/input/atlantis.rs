@@ -883,6 +883,13 @@ impl<'a> Checker<'a> {
             .push(Diagnostic::new(self.path, position, message));
     }
 
+    /// Mark the last problem as also being a lint finding of `rule`.
+    fn tag_last(&mut self, rule: &'static str) {
+        if let Some(last) = self.diagnostics.pop() {
+            self.diagnostics.push(last.with_rule(rule));
+        }
+    }
+
     fn finish<T>(mut self, value: T) -> crate::Result<T> {
         if self.diagnostics.is_empty() {
             return Ok(value);
@@ -1473,6 +1480,7 @@ impl<'a> Checker<'a> {
                         first.name_position.unwrap_or(first.position).line
                     ),
                 );
+                self.tag_last("duplicate-project-name");
             }
         }
         for (index, project) in projects.iter().enumerate() {
@@ -1494,6 +1502,7 @@ impl<'a> Checker<'a> {
                         first.position.line
                     ),
                 );
+                self.tag_last("shared-state");
             }
         }
     }

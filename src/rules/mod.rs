@@ -9,12 +9,15 @@ use crate::report::Finding;
 
 mod collection_collapse;
 mod cross_env_destroy;
+mod duplicate_project_name;
 mod env_conflict;
 mod incomplete_plan;
 mod intent_mismatch;
 mod mass_deletion;
+mod missing_project_dir;
 mod protected_project_destroy;
 mod protected_resource_destroy;
+mod shared_state;
 mod state_forget;
 mod stateful_replace;
 mod unknown_environment;
@@ -96,6 +99,9 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &state_forget::StateForget,
         &incomplete_plan::IncompletePlan,
         &env_conflict::EnvConflict,
+        &duplicate_project_name::DuplicateProjectName,
+        &shared_state::SharedState,
+        &missing_project_dir::MissingProjectDir,
     ]
 }
 
