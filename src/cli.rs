@@ -40,6 +40,15 @@ pub enum Command {
         /// The rule id, e.g. cross-env-destroy
         rule: String,
     },
+    /// Write a commented starter policy (plangate.yaml)
+    Init {
+        /// Where to write it
+        #[arg(default_value = "plangate.yaml")]
+        path: PathBuf,
+        /// Overwrite an existing file
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -135,6 +144,21 @@ fn run(cli: Cli) -> Result<i32> {
                 "unknown rule `{rule}`: `plangate rules` lists them"
             ))),
         },
+        Command::Init { path, force } => {
+            if path.exists() && !force {
+                return Err(Error::input(
+                    &path,
+                    "already exists: pass --force to overwrite it",
+                ));
+            }
+            std::fs::write(&path, crate::input::policy::STARTER_POLICY)
+                .map_err(|e| Error::input(&path, format!("cannot be written: {e}")))?;
+            write_stdout(&format!(
+                "wrote {}: review the environments, then run `plangate lint`\n",
+                path.display()
+            ));
+            Ok(0)
+        }
     }
 }
 

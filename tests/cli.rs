@@ -463,3 +463,56 @@ fn policy_at_the_repository_root_is_found() {
     // The local dir names the project and its environment.
     assert_eq!(report["projects"][0]["environment"], "staging");
 }
+
+#[test]
+fn init_writes_a_starter_policy_that_lint_accepts() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
+    let out = run(plangate(tmp.path()).args(["init"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(tmp.path().join("plangate.yaml").is_file());
+    let again = run(plangate(tmp.path()).args(["init"]));
+    assert_eq!(again.code, 2, "must not overwrite");
+    std::fs::create_dir_all(tmp.path().join("envs/staging")).unwrap();
+    std::fs::write(
+        tmp.path().join("atlantis.yaml"),
+        "version: 3\nprojects:\n  - name: app-staging\n    dir: envs/staging\n",
+    )
+    .unwrap();
+    let lint = run(plangate(tmp.path()).args(["lint"]));
+    assert_eq!(lint.code, 0, "{}{}", lint.stdout, lint.stderr);
+    assert!(lint.stdout.contains("PASS"), "{}", lint.stdout);
+}
+
+#[test]
+fn lint_finds_the_atlantis_mistakes_in_the_corpus() {
+    let corpus = root().join("../shared/corpus/atlantis");
+    if !corpus.is_dir() {
+        eprintln!("skipped: {} not found", corpus.display());
+        return;
+    }
+    // cloudposse/atmos: duplicate names and unknown keys, rejected with file:line.
+    let out = run(plangate(&corpus).args(["lint", "cloudposse__atmos__atlantis.yaml"]));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .lines()
+            .all(|l| l.contains("cloudposse__atmos__atlantis.yaml:")),
+        "{}",
+        out.stderr
+    );
+    // A clean multi-environment file lints without blocking.
+    let out = run(plangate(&corpus).args([
+        "lint",
+        "--format",
+        "json",
+        "EzzioMoreira__terraform-atlantis__atlantis.yaml",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let report = out.json();
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["level"] == "warn"));
+}

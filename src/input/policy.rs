@@ -18,6 +18,9 @@ use crate::{Error, Result};
 /// The built-in default policy, shipped as `policies/default.yaml`.
 pub const DEFAULT_POLICY: &str = include_str!("../../policies/default.yaml");
 
+/// The commented starter policy `plangate init` writes.
+pub const STARTER_POLICY: &str = include_str!("../../policies/starter.yaml");
+
 /// A rule's level: `deny` blocks, `warn` reports, `allow` silences.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
@@ -731,6 +734,21 @@ mod tests {
             .tag_keys
             .contains(&"Environment".to_string()));
         assert!(!p.protected_resources.is_empty());
+    }
+
+    #[test]
+    fn the_starter_policy_is_valid() {
+        let p = parse(STARTER_POLICY).unwrap();
+        assert!(p.environments.get("production").unwrap().protected);
+        assert_eq!(
+            p.rule_options("mass-deletion", Some("production"))
+                .max_deletes,
+            Some(5)
+        );
+        assert_eq!(
+            p.rule_options("mass-deletion", Some("staging")).max_deletes,
+            Some(20)
+        );
     }
 
     #[test]
