@@ -12,3 +12,5 @@ pub mod rules;
 pub mod check;
 pub mod render;
 pub mod cli;
+pub mod atlantis_step;
+pub mod github_action;
