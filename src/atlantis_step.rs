@@ -348,15 +348,9 @@ pub fn policy_check_output(outcome: std::result::Result<&Report, &Error>, body: 
             // Always `N failures`, even for one: scripts match the contract's exact words.
             format!("FAIL plangate blocked this plan: {n} failures\n{body}")
         }
-        Ok(report) => {
-            let head = match report.verdict {
-                Verdict::Warn => "plangate: passed with warnings",
-                _ => "plangate: passed",
-            };
-            defang_fail(&format!("{head}\n{body}"))
-        }
+        Ok(_) => defang_fail(body),
         Err(e) => format!(
-            "FAIL plangate could not evaluate this plan: 1 failures\n{}\n",
+            "FAIL plangate could not evaluate this plan: 1 failures\n- {}\n",
             one_line(&e.to_string())
         ),
     }
