@@ -85,7 +85,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH")]
     pub github_output: Option<PathBuf>,
     /// Declared destroy intent for a project or environment (repeatable)
-    #[arg(long = "allow-destroy-in", value_name = "PROJECT|ENV", env = "PLANGATE_ALLOW_DESTROY_IN", value_delimiter = ',')]
+    #[arg(
+        long = "allow-destroy-in",
+        value_name = "PROJECT|ENV",
+        env = "PLANGATE_ALLOW_DESTROY_IN",
+        value_delimiter = ','
+    )]
     pub allow_destroy_in: Vec<String>,
 }
 
@@ -167,7 +172,10 @@ fn run_check(mut args: CheckArgs) -> Result<i32> {
     if let (Some(Mode::Report), Some(step), true) = (mode, &step, code != 0) {
         // Fail closed: a plan that is blocked, or that could not be checked, must not be applied.
         match step.delete_planfile() {
-            Ok(Some(plan)) => eprintln!("plangate: deleted {} so that this plan cannot be applied", plan.display()),
+            Ok(Some(plan)) => eprintln!(
+                "plangate: deleted {} so that this plan cannot be applied",
+                plan.display()
+            ),
             Ok(None) => {}
             Err(e) => eprintln!("plangate: error: could not delete $PLANFILE: {e}"),
         }
@@ -177,7 +185,10 @@ fn run_check(mut args: CheckArgs) -> Result<i32> {
             if let Err(e) = &outcome {
                 report_error(e);
             }
-            let body = outcome.as_ref().map(|r| render::render(format, r, Style::default())).unwrap_or_default();
+            let body = outcome
+                .as_ref()
+                .map(|r| render::render(format, r, Style::default()))
+                .unwrap_or_default();
             write_stdout(&atlantis_step::policy_check_output(outcome.as_ref(), &body));
             return Ok(code);
         }
@@ -216,7 +227,9 @@ fn evaluate_check(args: CheckArgs, step: Option<&AtlantisStep>) -> Result<crate:
         .unwrap_or_else(|| ".".into());
     // At the repository root, the folder's own name names the project.
     let local_name = if local_dir == "." {
-        root.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| ".".into())
+        root.file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| ".".into())
     } else {
         local_dir.clone()
     };
@@ -224,7 +237,10 @@ fn evaluate_check(args: CheckArgs, step: Option<&AtlantisStep>) -> Result<crate:
     if let (true, Some(step)) = (plans.is_empty(), step) {
         // In an Atlantis step the plan is $SHOWFILE (made from $PLANFILE when needed).
         let path = step.plan_json(std::env::var_os("PATH").as_deref())?;
-        plans.push(PlanArg { project: None, path });
+        plans.push(PlanArg {
+            project: None,
+            path,
+        });
     }
     let request = CheckRequest {
         plans,
@@ -283,7 +299,9 @@ fn run_lint(args: LintArgs) -> Result<i32> {
 fn load_atlantis(explicit: Option<&Path>, cwd: &Path) -> Result<Option<AtlantisConfig>> {
     match explicit {
         Some(path) => atlantis::load(path).map(Some),
-        None => atlantis::discover(cwd).map(|p| atlantis::load(&p)).transpose(),
+        None => atlantis::discover(cwd)
+            .map(|p| atlantis::load(&p))
+            .transpose(),
     }
 }
 
@@ -316,11 +334,12 @@ fn parse_outputs(specs: &[String]) -> Result<Vec<(Format, PathBuf)>> {
         .iter()
         .map(|spec| {
             let (format, path) = spec.split_once('=').ok_or_else(|| {
-                Error::Usage(format!("--output {spec}: expected FORMAT=PATH, e.g. json=report.json"))
+                Error::Usage(format!(
+                    "--output {spec}: expected FORMAT=PATH, e.g. json=report.json"
+                ))
             })?;
-            let format = <Format as clap::ValueEnum>::from_str(format, true).map_err(|_| {
-                Error::Usage(format!("--output {spec}: unknown format `{format}`"))
-            })?;
+            let format = <Format as clap::ValueEnum>::from_str(format, true)
+                .map_err(|_| Error::Usage(format!("--output {spec}: unknown format `{format}`")))?;
             Ok((format, PathBuf::from(path)))
         })
         .collect()
@@ -345,7 +364,11 @@ pub fn rules_table() -> String {
         .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
         .set_header(vec!["rule", "default", "summary"]);
     for rule in rules::all() {
-        table.add_row(vec![rule.id(), rule.default_level().as_str(), rule.summary()]);
+        table.add_row(vec![
+            rule.id(),
+            rule.default_level().as_str(),
+            rule.summary(),
+        ]);
     }
     format!("{table}\n")
 }

@@ -6,11 +6,11 @@ pub mod error;
 pub mod input;
 
 pub use error::{Diagnostic, Error, Position, Result};
+pub mod atlantis_step;
+pub mod check;
+pub mod cli;
+pub mod github_action;
 pub mod model;
+pub mod render;
 pub mod report;
 pub mod rules;
-pub mod check;
-pub mod render;
-pub mod cli;
-pub mod atlantis_step;
-pub mod github_action;
