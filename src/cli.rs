@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::atlantis_step::{self, AtlantisStep, Mode};
 use crate::check::{self, CheckRequest, PlanArg};
 use crate::input::atlantis::{self, AtlantisConfig};
 use crate::input::policy::Policy;
@@ -49,6 +50,12 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Plumbing for action.yml: print the pull request number and head SHA of a GitHub event
+    #[command(hide = true)]
+    GithubEvent {
+        #[arg(env = "GITHUB_EVENT_PATH")]
+        path: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -74,12 +81,18 @@ pub struct CheckArgs {
     /// Policy file (default: plangate.yaml or .plangate.yaml at the repository root, else the built-in policy)
     #[arg(long, value_name = "PATH")]
     pub policy: Option<PathBuf>,
-    /// What goes to stdout
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    /// What goes to stdout [default: text; atlantis when $ATLANTIS_TERRAFORM_VERSION is set]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Also write another format to a file, as FORMAT=PATH (repeatable)
     #[arg(long = "output", value_name = "FORMAT=PATH")]
     pub outputs: Vec<String>,
+    /// Atlantis integration mode [default: report inside an Atlantis step]
+    #[arg(long, value_enum, env = "PLANGATE_MODE")]
+    pub mode: Option<Mode>,
+    /// Append the verdict as GitHub Actions step outputs to this file ($GITHUB_OUTPUT)
+    #[arg(long, value_name = "PATH")]
+    pub github_output: Option<PathBuf>,
     /// Declared destroy intent for a project or environment (repeatable)
     #[arg(
         long = "allow-destroy-in",
@@ -135,6 +148,11 @@ fn run(cli: Cli) -> Result<i32> {
             write_stdout(&rules_table());
             Ok(0)
         }
+        Command::GithubEvent { path } => {
+            let info = crate::github_action::read_event(&path)?;
+            write_stdout(&crate::github_action::event_lines(&info));
+            Ok(0)
+        }
         Command::Explain { rule } => match rules::find(&rule) {
             Some(r) => {
                 write_stdout(&explain(r));
@@ -162,7 +180,63 @@ fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-fn run_check(args: CheckArgs) -> Result<i32> {
+fn run_check(mut args: CheckArgs) -> Result<i32> {
+    let step = AtlantisStep::from_env(|name| std::env::var(name).ok());
+    // Inside an Atlantis step the plan stage is the default.
+    let mode = args.mode.or_else(|| step.as_ref().map(|_| Mode::Report));
+    let format = args.format.take().unwrap_or_else(|| {
+        match std::env::var_os("ATLANTIS_TERRAFORM_VERSION").filter(|v| !v.is_empty()) {
+            Some(_) => Format::Atlantis,
+            None => Format::Text,
+        }
+    });
+    let github_output = args.github_output.take();
+    let outcome = evaluate_check(args, step.as_ref());
+    let code = crate::report::exit_code(mode, outcome.as_ref());
+    if let (Some(Mode::Report), Some(step), true) = (mode, &step, code != 0) {
+        // Fail closed: a plan that is blocked, or that could not be checked, must not be applied.
+        match step.delete_planfile() {
+            Ok(Some(plan)) => eprintln!(
+                "plangate: deleted {} so that this plan cannot be applied",
+                plan.display()
+            ),
+            Ok(None) => {}
+            Err(e) => eprintln!("plangate: error: could not delete $PLANFILE: {e}"),
+        }
+    }
+    let report = match (mode, outcome) {
+        (Some(Mode::PolicyCheck), outcome) => {
+            if let Err(e) = &outcome {
+                report_error(e);
+            }
+            let body = outcome
+                .as_ref()
+                .map(|r| render::render(format, r, Style::default()))
+                .unwrap_or_default();
+            write_stdout(&atlantis_step::policy_check_output(outcome.as_ref(), &body));
+            return Ok(code);
+        }
+        (_, outcome) => outcome?,
+    };
+    if let Some(path) = github_output {
+        append_file(&path, &crate::github_action::outputs(&report))?;
+    }
+    write_stdout(&render::render(format, &report, stdout_style()));
+    Ok(code)
+}
+
+fn append_file(path: &Path, text: &str) -> Result<()> {
+    use std::fs::OpenOptions;
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| Error::input(path, format!("cannot be written: {e}")))
+}
+
+/// Read the inputs, run the rules and write the `--output` files; stdout is the caller's.
+fn evaluate_check(args: CheckArgs, step: Option<&AtlantisStep>) -> Result<crate::report::Report> {
     let cwd = std::env::current_dir()
         .map_err(|e| Error::Usage(format!("cannot read the current directory: {e}")))?;
     let outputs = parse_outputs(&args.outputs)?;
@@ -183,8 +257,17 @@ fn run_check(args: CheckArgs) -> Result<i32> {
     } else {
         local_dir.clone()
     };
+    let mut plans: Vec<PlanArg> = args.plans.iter().map(|p| PlanArg::parse(p)).collect();
+    if let (true, Some(step)) = (plans.is_empty(), step) {
+        // In an Atlantis step the plan is $SHOWFILE (made from $PLANFILE when needed).
+        let path = step.plan_json(std::env::var_os("PATH").as_deref())?;
+        plans.push(PlanArg {
+            project: None,
+            path,
+        });
+    }
     let request = CheckRequest {
-        plans: args.plans.iter().map(|p| PlanArg::parse(p)).collect(),
+        plans,
         atlantis,
         policy,
         project: args.project.filter(|s| !s.is_empty()),
@@ -208,8 +291,7 @@ fn run_check(args: CheckArgs) -> Result<i32> {
         std::fs::write(path, text)
             .map_err(|e| Error::input(path, format!("cannot be written: {e}")))?;
     }
-    write_stdout(&render::render(args.format, &report, stdout_style()));
-    Ok(report.exit_code())
+    Ok(report)
 }
 
 fn run_lint(args: LintArgs) -> Result<i32> {

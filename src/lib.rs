@@ -6,8 +6,10 @@ pub mod error;
 pub mod input;
 
 pub use error::{Diagnostic, Error, Position, Result};
+pub mod atlantis_step;
 pub mod check;
 pub mod cli;
+pub mod github_action;
 pub mod model;
 pub mod render;
 pub mod report;

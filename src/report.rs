@@ -266,6 +266,21 @@ impl Report {
     }
 }
 
+/// The exit code of `check` in every mode: the one place it is decided. 0 pass (warnings
+/// allowed), 1 blocked, 2 could not evaluate; `--mode policy-check` always exits 0 because
+/// Atlantis reads its verdict from the output (`FAIL ...`), and a non-zero exit there would be an
+/// error that `atlantis approve_policies` cannot override.
+pub fn exit_code(
+    mode: Option<crate::atlantis_step::Mode>,
+    outcome: Result<&Report, &crate::Error>,
+) -> i32 {
+    match (mode, outcome) {
+        (Some(crate::atlantis_step::Mode::PolicyCheck), _) => 0,
+        (_, Ok(report)) => report.exit_code(),
+        (_, Err(_)) => 2,
+    }
+}
+
 fn apply_levels(policy: &Policy, raw: Vec<Finding>) -> Vec<Finding> {
     raw.into_iter()
         .filter_map(|mut f| {

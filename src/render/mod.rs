@@ -1,6 +1,8 @@
 //! Renderers: one file per output format. They read a finished report and never re-run rules.
 
+pub mod atlantis;
 pub mod json;
+pub mod sarif;
 pub mod text;
 
 use crate::report::Report;
@@ -10,6 +12,12 @@ use crate::report::Report;
 pub enum Format {
     Text,
     Json,
+    /// Plain text for an Atlantis run step (shown inside a diff block)
+    Atlantis,
+    /// SARIF 2.1.0 for code-scanning tools
+    Sarif,
+    /// GitHub Actions `::error`/`::warning` workflow commands
+    GithubAnnotations,
 }
 
 impl Format {
@@ -17,6 +25,9 @@ impl Format {
         match self {
             Format::Text => "text",
             Format::Json => "json",
+            Format::Atlantis => "atlantis",
+            Format::Sarif => "sarif",
+            Format::GithubAnnotations => "github-annotations",
         }
     }
 }
@@ -32,5 +43,8 @@ pub fn render(format: Format, report: &Report, style: Style) -> String {
     match format {
         Format::Text => text::render(report, style),
         Format::Json => json::render(report),
+        Format::Atlantis => atlantis::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::GithubAnnotations => crate::github_action::annotations(report),
     }
 }
