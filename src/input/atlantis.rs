@@ -606,31 +606,13 @@ fn yaml_options() -> serde_saphyr::Options {
     }
 }
 
-/// serde-saphyr recurses once per nesting level with large frames (tens of KiB per level in
-/// debug builds), so the YAML is parsed on a thread whose stack comfortably holds
-/// `max_depth` levels, whatever thread the caller runs on.
-const PARSE_STACK_BYTES: usize = 32 * 1024 * 1024;
-
 /// Parses the YAML (the first document, as Atlantis reads only that one) into a tree.
 fn read_tree(source: &str, path: &Path) -> crate::Result<Node> {
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
     if source.trim().is_empty() {
         return Err(Error::input(path, "is empty"));
     }
-    let parsed = std::thread::scope(|scope| {
-        let worker = std::thread::Builder::new()
-            .name("plangate-yaml".to_string())
-            .stack_size(PARSE_STACK_BYTES)
-            .spawn_scoped(scope, || parse_tree(source, path));
-        worker.ok().map(|handle| handle.join())
-    });
-    let tree = match parsed {
-        Some(Ok(tree)) => tree,
-        Some(Err(panic)) => std::panic::resume_unwind(panic),
-        // No thread available (restricted environments): parse on the caller's stack.
-        None => parse_tree(source, path),
-    };
-    tree.map_err(Error::config)
+    crate::input::on_yaml_stack(|| parse_tree(source, path)).map_err(Error::config)
 }
 
 fn parse_tree(source: &str, path: &Path) -> Result<Node, Diagnostic> {

@@ -46,6 +46,28 @@ fn io_error(path: &Path, e: &std::io::Error) -> Error {
     Error::input(path, what)
 }
 
+/// serde-saphyr recurses once per YAML nesting level with large frames (tens of KiB per level
+/// in debug builds), so YAML is parsed on a thread whose stack comfortably holds the depth the
+/// budgets allow, whatever thread the caller runs on.
+const YAML_STACK_BYTES: usize = 32 * 1024 * 1024;
+
+/// Run a YAML parse on a thread with a large stack; on the caller's thread if none can be had.
+pub(crate) fn on_yaml_stack<T: Send>(parse: impl FnOnce() -> T + Send + Copy) -> T {
+    let outcome = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("plangate-yaml".to_string())
+            .stack_size(YAML_STACK_BYTES)
+            .spawn_scoped(scope, parse)
+            .ok()
+            .map(|handle| handle.join())
+    });
+    match outcome {
+        Some(Ok(value)) => value,
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
+        None => parse(),
+    }
+}
+
 /// Lower-case hex SHA-256 of some bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);

@@ -662,8 +662,10 @@ fn parse_raw(text: &str, path: &Path) -> Result<RawPolicy> {
     if text.trim().is_empty() {
         return Ok(RawPolicy::default());
     }
-    serde_saphyr::from_str_with_options::<RawPolicy>(text, yaml_options())
-        .map_err(|e| Error::config(yaml_diagnostic(path, &e)))
+    crate::input::on_yaml_stack(|| {
+        serde_saphyr::from_str_with_options::<RawPolicy>(text, yaml_options())
+            .map_err(|e| Error::config(yaml_diagnostic(path, &e)))
+    })
 }
 
 /// Limits for every YAML file plangate reads: small, hostile-input-proof budgets.
@@ -671,7 +673,7 @@ pub fn yaml_options() -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     let mut budget = options.budget.clone().unwrap_or_default();
     budget.max_aliases = 1_000;
-    budget.max_depth = 64;
+    budget.max_depth = 32;
     budget.max_nodes = 1_000_000;
     options.budget = Some(budget);
     options
@@ -800,6 +802,12 @@ mod tests {
     #[test]
     fn an_empty_policy_file_is_an_error() {
         assert!(matches!(parse("  \n"), Err(Error::Input { .. })));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("rules:\n  x: {}{}\n", "[".repeat(5000), "]".repeat(5000));
+        assert!(parse(&deep).is_err());
     }
 
     #[test]
