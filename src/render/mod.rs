@@ -1,6 +1,7 @@
 //! Renderers: one file per output format. They read a finished report and never re-run rules.
 
 pub mod json;
+pub mod markdown;
 pub mod text;
 
 use crate::report::Report;
@@ -10,6 +11,7 @@ use crate::report::Report;
 pub enum Format {
     Text,
     Json,
+    Markdown,
 }
 
 impl Format {
@@ -17,6 +19,7 @@ impl Format {
         match self {
             Format::Text => "text",
             Format::Json => "json",
+            Format::Markdown => "markdown",
         }
     }
 }
@@ -32,5 +35,6 @@ pub fn render(format: Format, report: &Report, style: Style) -> String {
     match format {
         Format::Text => text::render(report, style),
         Format::Json => json::render(report),
+        Format::Markdown => markdown::render(report),
     }
 }
