@@ -59,8 +59,7 @@ pub struct CheckRequest {
 pub fn run(request: &CheckRequest) -> Result<Report> {
     if request.plans.is_empty() {
         return Err(Error::Usage(
-            "no plan given: pass --plan PATH (the output of `terraform show -json PLANFILE`)"
-                .into(),
+            "no plan given: pass --plan PATH (the output of `terraform show -json PLANFILE`)".into(),
         ));
     }
     if request.plans.len() > 1 {
@@ -81,10 +80,7 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
     for (arg, source) in request.plans.iter().zip(&sources) {
         let plan = source.parse()?;
         let project = resolve_project(request, arg)?;
-        if plans
-            .iter()
-            .any(|p: &ProjectPlan<'_>| p.project.name == project.name)
-        {
+        if plans.iter().any(|p: &ProjectPlan<'_>| p.project.name == project.name) {
             return Err(Error::Usage(format!(
                 "project {} is given more than one plan",
                 project.name
@@ -128,22 +124,9 @@ fn resolve_project(request: &CheckRequest, arg: &PlanArg) -> Result<Project> {
 
     if let Some(name) = name {
         let Some(atlantis) = &request.atlantis else {
-            let dir = request
-                .dir
-                .clone()
-                .unwrap_or_else(|| request.local_dir.clone());
-            let workspace = request
-                .workspace
-                .clone()
-                .unwrap_or_else(|| "default".into());
-            return Ok(Project::resolve(
-                policy,
-                name.clone(),
-                Some(name),
-                dir,
-                workspace,
-                env,
-            ));
+            let dir = request.dir.clone().unwrap_or_else(|| request.local_dir.clone());
+            let workspace = request.workspace.clone().unwrap_or_else(|| "default".into());
+            return Ok(Project::resolve(policy, name.clone(), Some(name), dir, workspace, env));
         };
         if let Some(p) = atlantis
             .find_by_name(&name)
@@ -161,10 +144,7 @@ fn resolve_project(request: &CheckRequest, arg: &PlanArg) -> Result<Project> {
 
     if let Some(dir) = &request.dir {
         let dir = normalise_dir(dir);
-        let workspace = request
-            .workspace
-            .clone()
-            .unwrap_or_else(|| "default".into());
+        let workspace = request.workspace.clone().unwrap_or_else(|| "default".into());
         if let Some(atlantis) = &request.atlantis {
             let found = atlantis.find_by_dir_workspace(&dir, &workspace);
             match found.as_slice() {
@@ -202,18 +182,8 @@ fn resolve_project(request: &CheckRequest, arg: &PlanArg) -> Result<Project> {
         }
         _ => {
             let dir = request.local_dir.clone();
-            let workspace = request
-                .workspace
-                .clone()
-                .unwrap_or_else(|| "default".into());
-            Ok(Project::resolve(
-                policy,
-                request.local_name.clone(),
-                None,
-                dir,
-                workspace,
-                env,
-            ))
+            let workspace = request.workspace.clone().unwrap_or_else(|| "default".into());
+            Ok(Project::resolve(policy, request.local_name.clone(), None, dir, workspace, env))
         }
     }
 }
@@ -253,10 +223,7 @@ mod tests {
     fn plan_args_split_project_and_path() {
         assert_eq!(
             PlanArg::parse("app-prod=plans/prod.json"),
-            PlanArg {
-                project: Some("app-prod".into()),
-                path: "plans/prod.json".into()
-            }
+            PlanArg { project: Some("app-prod".into()), path: "plans/prod.json".into() }
         );
         assert_eq!(PlanArg::parse("plan.json").project, None);
         assert_eq!(PlanArg::parse("-").path, PathBuf::from("-"));

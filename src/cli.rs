@@ -72,12 +72,7 @@ pub struct CheckArgs {
     #[arg(long = "output", value_name = "FORMAT=PATH")]
     pub outputs: Vec<String>,
     /// Declared destroy intent for a project or environment (repeatable)
-    #[arg(
-        long = "allow-destroy-in",
-        value_name = "PROJECT|ENV",
-        env = "PLANGATE_ALLOW_DESTROY_IN",
-        value_delimiter = ','
-    )]
+    #[arg(long = "allow-destroy-in", value_name = "PROJECT|ENV", env = "PLANGATE_ALLOW_DESTROY_IN", value_delimiter = ',')]
     pub allow_destroy_in: Vec<String>,
     #[command(flatten)]
     pub comment: crate::sink::CommentArgs,
@@ -155,9 +150,7 @@ fn run_check(args: CheckArgs) -> Result<i32> {
         .unwrap_or_else(|| ".".into());
     // At the repository root, the folder's own name names the project.
     let local_name = if local_dir == "." {
-        root.file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_else(|| ".".into())
+        root.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| ".".into())
     } else {
         local_dir.clone()
     };
@@ -230,9 +223,7 @@ fn run_lint(args: LintArgs) -> Result<i32> {
 fn load_atlantis(explicit: Option<&Path>, cwd: &Path) -> Result<Option<AtlantisConfig>> {
     match explicit {
         Some(path) => atlantis::load(path).map(Some),
-        None => atlantis::discover(cwd)
-            .map(|p| atlantis::load(&p))
-            .transpose(),
+        None => atlantis::discover(cwd).map(|p| atlantis::load(&p)).transpose(),
     }
 }
 
@@ -265,12 +256,11 @@ fn parse_outputs(specs: &[String]) -> Result<Vec<(Format, PathBuf)>> {
         .iter()
         .map(|spec| {
             let (format, path) = spec.split_once('=').ok_or_else(|| {
-                Error::Usage(format!(
-                    "--output {spec}: expected FORMAT=PATH, e.g. json=report.json"
-                ))
+                Error::Usage(format!("--output {spec}: expected FORMAT=PATH, e.g. json=report.json"))
             })?;
-            let format = <Format as clap::ValueEnum>::from_str(format, true)
-                .map_err(|_| Error::Usage(format!("--output {spec}: unknown format `{format}`")))?;
+            let format = <Format as clap::ValueEnum>::from_str(format, true).map_err(|_| {
+                Error::Usage(format!("--output {spec}: unknown format `{format}`"))
+            })?;
             Ok((format, PathBuf::from(path)))
         })
         .collect()
@@ -295,11 +285,7 @@ pub fn rules_table() -> String {
         .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
         .set_header(vec!["rule", "default", "summary"]);
     for rule in rules::all() {
-        table.add_row(vec![
-            rule.id(),
-            rule.default_level().as_str(),
-            rule.summary(),
-        ]);
+        table.add_row(vec![rule.id(), rule.default_level().as_str(), rule.summary()]);
     }
     format!("{table}\n")
 }

@@ -6,10 +6,10 @@ pub mod error;
 pub mod input;
 
 pub use error::{Diagnostic, Error, Position, Result};
-pub mod check;
-pub mod cli;
 pub mod model;
-pub mod render;
 pub mod report;
 pub mod rules;
+pub mod check;
+pub mod render;
 pub mod sink;
+pub mod cli;

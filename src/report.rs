@@ -282,14 +282,7 @@ fn apply_levels(policy: &Policy, raw: Vec<Finding>) -> Vec<Finding> {
 /// Findings of one rule, level, project, action and resource environment on the instances
 /// of one resource (`aws_instance.web[0..29]`) become one finding `aws_instance.web[*]`.
 fn group(findings: Vec<Finding>) -> Vec<Finding> {
-    type Key = (
-        Level,
-        Option<String>,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
+    type Key = (Level, Option<String>, String, Option<String>, Option<String>, Option<String>);
     let mut groups: BTreeMap<Key, Vec<Finding>> = BTreeMap::new();
     let mut ungrouped = Vec::new();
     for f in findings {
@@ -344,14 +337,11 @@ mod tests {
     use super::*;
 
     fn finding(address: &str) -> Finding {
-        Finding::new(
-            "cross-env-destroy",
-            format!("would destroy {address} tagged env=dev"),
-        )
-        .project_name("app-staging")
-        .address(address)
-        .action(Action::Delete)
-        .resource_environment(Some("development"))
+        Finding::new("cross-env-destroy", format!("would destroy {address} tagged env=dev"))
+            .project_name("app-staging")
+            .address(address)
+            .action(Action::Delete)
+            .resource_environment(Some("development"))
     }
 
     #[test]
@@ -364,10 +354,7 @@ mod tests {
         assert_eq!(grouped.len(), 2);
         let web = grouped.iter().find(|f| f.instances == 30).unwrap();
         assert_eq!(web.address.as_deref(), Some("aws_instance.web[*]"));
-        assert_eq!(
-            web.message,
-            "would destroy aws_instance.web[*] tagged env=dev (30 instances)"
-        );
+        assert_eq!(web.message, "would destroy aws_instance.web[*] tagged env=dev (30 instances)");
         assert_eq!(web.addresses.len(), 30);
     }
 
@@ -380,11 +367,7 @@ mod tests {
 
     #[test]
     fn levels_are_capped_and_allow_drops() {
-        let policy = Policy::parse(
-            "rules:\n  untagged-destroy: allow\n",
-            std::path::Path::new("p.yaml"),
-        )
-        .unwrap();
+        let policy = Policy::parse("rules:\n  untagged-destroy: allow\n", std::path::Path::new("p.yaml")).unwrap();
         let raw = vec![
             Finding::new("cross-env-destroy", "weak").at_most(Level::Warn),
             Finding::new("untagged-destroy", "dropped"),
@@ -400,10 +383,7 @@ mod tests {
     fn verdict_is_the_worst_level() {
         assert_eq!(Verdict::from_levels([]), Verdict::Pass);
         assert_eq!(Verdict::from_levels([Level::Warn]), Verdict::Warn);
-        assert_eq!(
-            Verdict::from_levels([Level::Warn, Level::Deny]),
-            Verdict::Block
-        );
+        assert_eq!(Verdict::from_levels([Level::Warn, Level::Deny]), Verdict::Block);
         assert_eq!(Verdict::Block.exit_code(), 1);
         assert_eq!(Verdict::Warn.exit_code(), 0);
     }

@@ -49,9 +49,7 @@ pub fn json_text(bytes: &[u8]) -> Result<Cow<'_, [u8]>, DecodeProblem> {
         ));
     }
     if body[0] == b'<' {
-        let what = if starts_with_ignore_case(body, b"<!doctype html")
-            || contains_ignore_case(body, b"<html")
-        {
+        let what = if starts_with_ignore_case(body, b"<!doctype html") || contains_ignore_case(body, b"<html") {
             "an HTML page"
         } else {
             "XML or HTML"
@@ -68,10 +66,7 @@ pub fn json_text(bytes: &[u8]) -> Result<Cow<'_, [u8]>, DecodeProblem> {
             .is_some_and(|b| b.is_ascii_alphabetic() && !matches!(b, b't' | b'f' | b'n'));
     if (body[0] != b'{' && body[0] != b'[') || bracket_noise {
         if let Some(offset) = memchr::memchr(b'{', body) {
-            let line = 1 + text[..first + offset]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
+            let line = 1 + text[..first + offset].iter().filter(|&&b| b == b'\n').count();
             let noise = first_line_preview(body);
             return Err(DecodeProblem(format!(
                 "has text before the JSON (starting `{noise}`; the JSON starts on line {line}): a CI wrapper's output? Write the file with `terraform show -json PLANFILE > plan.json` (in GitHub Actions, set `terraform_wrapper: false` in setup-terraform)"
@@ -182,8 +177,7 @@ mod tests {
 
     #[test]
     fn wrapper_noise_is_named_with_the_json_line() {
-        let p =
-            problem(b"[command]/usr/bin/terraform show -json plan\n{\"format_version\":\"1.2\"}");
+        let p = problem(b"[command]/usr/bin/terraform show -json plan\n{\"format_version\":\"1.2\"}");
         assert!(p.contains("text before the JSON"), "{p}");
         assert!(p.contains("line 2"), "{p}");
         assert!(p.contains("[command]/usr/bin/terraform"), "{p}");

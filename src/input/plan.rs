@@ -401,10 +401,7 @@ fn render_path(steps: &[PathStep]) -> String {
 }
 
 fn unknown_actions(path: &Path, address: &str, actions: &[Cow<'_, str>], section: &str) -> Error {
-    let list: Vec<String> = actions
-        .iter()
-        .map(|a| format!("{:?}", printable(a)))
-        .collect();
+    let list: Vec<String> = actions.iter().map(|a| format!("{:?}", printable(a))).collect();
     Error::input(
         path,
         format!(
@@ -424,10 +421,7 @@ fn json_error(path: &Path, e: &serde_json::Error) -> Error {
         Category::Eof => {
             format!("is truncated: the JSON ends unexpectedly at {at} (an interrupted write or upload?)")
         }
-        Category::Syntax => format!(
-            "is not valid JSON: {} at {at}",
-            strip_position(&redact_quoted(&e.to_string()))
-        ),
+        Category::Syntax => format!("is not valid JSON: {} at {at}", strip_position(&redact_quoted(&e.to_string()))),
         Category::Data => format!(
             "is JSON but not a valid plan: {} at {at}",
             strip_position(&redact_quoted(&e.to_string()))
@@ -507,10 +501,7 @@ mod tests {
         assert_eq!(plan.changes.len(), 3);
         assert_eq!(plan.changes[0].action, Action::Delete);
         assert_eq!(plan.changes[1].action, Action::ReplaceCreateFirst);
-        assert_eq!(
-            plan.changes[1].replace_paths,
-            vec!["engine", "tags.x", "list[0]"]
-        );
+        assert_eq!(plan.changes[1].replace_paths, vec!["engine", "tags.x", "list[0]"]);
         assert_eq!(plan.changes[2].mode, Mode::Data);
         assert!(plan.changes[2].before.is_none());
         assert_eq!(plan.drift.len(), 1);
@@ -521,32 +512,20 @@ mod tests {
     #[test]
     fn fail_closed_cases_name_the_problem() {
         assert!(err(r#"{"planned_values":{}}"#).contains("no format_version"));
-        assert!(
-            err(r#"{"version":4,"serial":3,"lineage":"x","resources":[]}"#).contains("state file")
-        );
+        assert!(err(r#"{"version":4,"serial":3,"lineage":"x","resources":[]}"#).contains("state file"));
         assert!(err(r#"{"format_version":"1.0","values":{}}"#).contains("of a state"));
-        assert!(
-            err(r#"{"format_version":"2.0","planned_values":{}}"#).contains("format_version 2.0")
-        );
-        assert!(
-            err(r#"{"format_version":"1.2","planned_values":{},"errored":true}"#)
-                .contains("errored plan")
-        );
+        assert!(err(r#"{"format_version":"2.0","planned_values":{}}"#).contains("format_version 2.0"));
+        assert!(err(r#"{"format_version":"1.2","planned_values":{},"errored":true}"#).contains("errored plan"));
         assert!(err(r#"{"format_version":"1.2","planned_values":{}"#).contains("truncated"));
-        assert!(
-            err(r#"{"format_version":"1.2","planned_values":{}} {"a":1}"#)
-                .contains("two documents")
-        );
+        assert!(err(r#"{"format_version":"1.2","planned_values":{}} {"a":1}"#).contains("two documents"));
         assert!(err(r#"[1,2]"#).contains("JSON array"));
         assert!(err(r#"{"format_version":"1.2"}"#).contains("neither resource_changes"));
     }
 
     #[test]
     fn unknown_actions_are_errors_not_passes() {
-        let e = err(
-            r#"{"format_version":"1.2","planned_values":{},"resource_changes":[
-            {"address":"a.b","mode":"managed","type":"a","name":"b","change":{"actions":["obliterate"]}}]}"#,
-        );
+        let e = err(r#"{"format_version":"1.2","planned_values":{},"resource_changes":[
+            {"address":"a.b","mode":"managed","type":"a","name":"b","change":{"actions":["obliterate"]}}]}"#);
         assert!(e.contains("does not know"), "{e}");
         assert!(e.contains("obliterate"), "{e}");
     }

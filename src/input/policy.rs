@@ -19,9 +19,7 @@ use crate::{Error, Result};
 pub const DEFAULT_POLICY: &str = include_str!("../../policies/default.yaml");
 
 /// A rule's level: `deny` blocks, `warn` reports, `allow` silences.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Allow,
@@ -251,30 +249,18 @@ impl Policy {
     /// Read a user's policy file and lay it over the built-in default.
     pub fn load(path: &Path) -> Result<Policy> {
         let bytes = crate::input::read_input_file(path)?;
-        let text =
-            String::from_utf8(bytes).map_err(|_| Error::input(path, "is not valid UTF-8 text"))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::input(path, "is not valid UTF-8 text"))?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        Policy::from_layers(
-            DEFAULT_POLICY,
-            Path::new("policies/default.yaml"),
-            Some((text, path)),
-        )
+        Policy::from_layers(DEFAULT_POLICY, Path::new("policies/default.yaml"), Some((text, path)))
     }
 
     /// Parse a policy from text (the user's layer over the built-in default).
     pub fn parse(text: &str, path: &Path) -> Result<Policy> {
-        Policy::from_layers(
-            DEFAULT_POLICY,
-            Path::new("policies/default.yaml"),
-            Some((text, path)),
-        )
+        Policy::from_layers(DEFAULT_POLICY, Path::new("policies/default.yaml"), Some((text, path)))
     }
 
-    fn from_layers(
-        default: &str,
-        default_path: &Path,
-        user: Option<(&str, &Path)>,
-    ) -> Result<Policy> {
+    fn from_layers(default: &str, default_path: &Path, user: Option<(&str, &Path)>) -> Result<Policy> {
         let base = parse_raw(default, default_path)?;
         let mut policy = Policy {
             source: None,
@@ -292,10 +278,7 @@ impl Policy {
         policy.apply(base, default_path, &mut diagnostics);
         if let Some((text, path)) = user {
             if text.trim().is_empty() {
-                return Err(Error::input(
-                    path,
-                    "is empty: remove it or run `plangate init`",
-                ));
+                return Err(Error::input(path, "is empty: remove it or run `plangate init`"));
             }
             let raw = parse_raw(text, path)?;
             policy.source = Some(path.to_path_buf());
@@ -317,14 +300,7 @@ impl Policy {
         };
         if let Some(v) = &raw.version {
             if v.value != 1 {
-                diag(
-                    diagnostics,
-                    Some(pos(&v.referenced)),
-                    format!(
-                        "version {} is not supported; this plangate reads policy version 1",
-                        v.value
-                    ),
-                );
+                diag(diagnostics, Some(pos(&v.referenced)), format!("version {} is not supported; this plangate reads policy version 1", v.value));
             }
         }
         if let Some(envs) = raw.environments {
@@ -333,9 +309,7 @@ impl Policy {
             // the built-in order for known names and append the rest alphabetically.
             for (name, env) in envs {
                 let mut seen_words: Vec<&str> = Vec::new();
-                for word in std::iter::once(name.as_str())
-                    .chain(env.value.aliases.iter().map(String::as_str))
-                {
+                for word in std::iter::once(name.as_str()).chain(env.value.aliases.iter().map(String::as_str)) {
                     if word.is_empty() || !word.chars().all(|c| c.is_ascii_alphanumeric()) {
                         diag(diagnostics, Some(pos(&env.referenced)), format!("environment `{name}`: `{word}` must be a single word of letters and digits"));
                     }
@@ -343,29 +317,16 @@ impl Policy {
                 }
                 defs.push(EnvironmentDef {
                     name: name.to_ascii_lowercase(),
-                    aliases: env
-                        .value
-                        .aliases
-                        .iter()
-                        .map(|a| a.to_ascii_lowercase())
-                        .collect(),
+                    aliases: env.value.aliases.iter().map(|a| a.to_ascii_lowercase()).collect(),
                     protected: env.value.protected,
                 });
             }
             // One word may name only one environment.
             for (i, a) in defs.iter().enumerate() {
                 for b in &defs[i + 1..] {
-                    let words_a: Vec<&String> =
-                        std::iter::once(&a.name).chain(&a.aliases).collect();
-                    if let Some(w) = std::iter::once(&b.name)
-                        .chain(&b.aliases)
-                        .find(|w| words_a.contains(w))
-                    {
-                        diag(
-                            diagnostics,
-                            None,
-                            format!("`{w}` names both environment `{}` and `{}`", a.name, b.name),
-                        );
+                    let words_a: Vec<&String> = std::iter::once(&a.name).chain(&a.aliases).collect();
+                    if let Some(w) = std::iter::once(&b.name).chain(&b.aliases).find(|w| words_a.contains(w)) {
+                        diag(diagnostics, None, format!("`{w}` names both environment `{}` and `{}`", a.name, b.name));
                     }
                 }
             }
@@ -380,43 +341,19 @@ impl Policy {
             let name = m.name.as_ref().and_then(|n| {
                 let anchored = format!("^(?:{})$", n.value);
                 regex::Regex::new(&anchored)
-                    .map_err(|e| {
-                        diag(
-                            diagnostics,
-                            Some(pos(&n.referenced)),
-                            format!(
-                                "projects: name `{}` is not a valid regex: {}",
-                                n.value,
-                                one_line(&e.to_string())
-                            ),
-                        )
-                    })
+                    .map_err(|e| diag(diagnostics, Some(pos(&n.referenced)), format!("projects: name `{}` is not a valid regex: {}", n.value, one_line(&e.to_string()))))
                     .ok()
             });
             let dir = m.dir.as_ref().and_then(|d| {
                 glob(&d.value)
-                    .map_err(|e| {
-                        diag(
-                            diagnostics,
-                            Some(pos(&d.referenced)),
-                            format!("projects: dir `{}` is not a valid glob: {e}", d.value),
-                        )
-                    })
+                    .map_err(|e| diag(diagnostics, Some(pos(&d.referenced)), format!("projects: dir `{}` is not a valid glob: {e}", d.value)))
                     .ok()
             });
             if m.name.is_none() && m.dir.is_none() && m.workspace.is_none() {
-                diag(
-                    diagnostics,
-                    at,
-                    "projects: an entry needs at least one of name, dir, workspace".into(),
-                );
+                diag(diagnostics, at, "projects: an entry needs at least one of name, dir, workspace".into());
             }
             if m.environment.is_none() && !m.protected {
-                diag(
-                    diagnostics,
-                    at,
-                    "projects: an entry needs `environment` or `protected: true`".into(),
-                );
+                diag(diagnostics, at, "projects: an entry needs `environment` or `protected: true`".into());
             }
             self.projects.push(ProjectMapping {
                 name,
@@ -449,10 +386,7 @@ impl Policy {
                 None => diag(
                     diagnostics,
                     at,
-                    format!(
-                        "rules: unknown rule id `{id}` (see `plangate rules`){}",
-                        suggestion(&id)
-                    ),
+                    format!("rules: unknown rule id `{id}` (see `plangate rules`){}", suggestion(&id)),
                 ),
                 Some(rule) => {
                     if let Err(msg) = check_options(rule.options(), &setting.value.options) {
@@ -467,12 +401,7 @@ impl Policy {
             }
         }
         // Environment names used by mappings and rule overrides must exist.
-        let known: Vec<String> = self
-            .environments
-            .defs
-            .iter()
-            .map(|d| d.name.clone())
-            .collect();
+        let known: Vec<String> = self.environments.defs.iter().map(|d| d.name.clone()).collect();
         for mapping in &self.projects {
             if let Some(env) = &mapping.environment {
                 if !known.contains(env) {
@@ -540,10 +469,7 @@ fn check_options(accepted: &[&str], options: &RuleOptions) -> Result<(), String>
     if !options.environments.is_empty() && accepted.is_empty() {
         set.push("environments");
     }
-    for fraction in [options.max_fraction, options.min_fraction]
-        .into_iter()
-        .flatten()
-    {
+    for fraction in [options.max_fraction, options.min_fraction].into_iter().flatten() {
         if !(0.0..=1.0).contains(&fraction) {
             return Err(format!("fractions are between 0 and 1, not {fraction}"));
         }
@@ -551,23 +477,16 @@ fn check_options(accepted: &[&str], options: &RuleOptions) -> Result<(), String>
     match set.iter().find(|o| !accepted.contains(o)) {
         None => Ok(()),
         Some(bad) if accepted.is_empty() => Err(format!("takes no option `{bad}`, only `level`")),
-        Some(bad) => Err(format!(
-            "unknown option `{bad}` (accepted: level, {})",
-            accepted.join(", ")
-        )),
+        Some(bad) => Err(format!("unknown option `{bad}` (accepted: level, {})", accepted.join(", "))),
     }
 }
 
 fn protected_matcher(raw: RawProtectedResource) -> Result<ProtectedResource, String> {
     let reason = raw.reason.clone();
-    let kinds = [
-        raw.address.is_some(),
-        raw.resource_type.is_some(),
-        raw.identity.is_some(),
-    ]
-    .iter()
-    .filter(|b| **b)
-    .count();
+    let kinds = [raw.address.is_some(), raw.resource_type.is_some(), raw.identity.is_some()]
+        .iter()
+        .filter(|b| **b)
+        .count();
     if kinds != 1 {
         return Err("each entry needs exactly one of `address`, `type` (with `attribute` and `values`) or `identity`".into());
     }
@@ -586,24 +505,15 @@ fn protected_matcher(raw: RawProtectedResource) -> Result<ProtectedResource, Str
         });
     }
     let resource_type = raw.resource_type.map(|t| t.value).unwrap_or_default();
-    let attribute = raw.attribute.ok_or_else(|| {
-        format!("type `{resource_type}` needs `attribute` (e.g. metadata.0.name) and `values`")
-    })?;
+    let attribute = raw
+        .attribute
+        .ok_or_else(|| format!("type `{resource_type}` needs `attribute` (e.g. metadata.0.name) and `values`"))?;
     if raw.values.is_empty() {
-        return Err(format!(
-            "type `{resource_type}` needs a non-empty `values` list"
-        ));
+        return Err(format!("type `{resource_type}` needs a non-empty `values` list"));
     }
-    let values = raw
-        .values
-        .iter()
-        .map(|v| glob(v))
-        .collect::<Result<Vec<_>, _>>()?;
+    let values = raw.values.iter().map(|v| glob(v)).collect::<Result<Vec<_>, _>>()?;
     Ok(ProtectedResource {
-        description: format!(
-            "type {resource_type} {attribute} in [{}]",
-            raw.values.join(", ")
-        ),
+        description: format!("type {resource_type} {attribute} in [{}]", raw.values.join(", ")),
         matcher: ProtectedMatcher::TypeAttribute {
             resource_type: glob(&resource_type)?,
             attribute,
@@ -713,23 +623,12 @@ mod tests {
     #[test]
     fn builtin_policy_is_valid_and_has_the_default_environments() {
         let p = Policy::builtin();
-        let names: Vec<&str> = p
-            .environments
-            .defs
-            .iter()
-            .map(|d| d.name.as_str())
-            .collect();
+        let names: Vec<&str> = p.environments.defs.iter().map(|d| d.name.as_str()).collect();
         for n in ["production", "staging", "development", "test", "sandbox"] {
             assert!(names.contains(&n), "{names:?}");
         }
-        assert_eq!(
-            p.environments.resolve_word("prd").unwrap().name,
-            "production"
-        );
-        assert!(p
-            .resource_environment
-            .tag_keys
-            .contains(&"Environment".to_string()));
+        assert_eq!(p.environments.resolve_word("prd").unwrap().name, "production");
+        assert!(p.resource_environment.tag_keys.contains(&"Environment".to_string()));
         assert!(!p.protected_resources.is_empty());
     }
 
@@ -744,22 +643,13 @@ mod tests {
     fn bad_regex_and_unknown_rule_are_collected_together() {
         let e = errors("projects:\n  - name: \"prod-(\"\n    environment: production\nrules:\n  cross-env-destory: deny\n");
         assert_eq!(e.len(), 2, "{e:?}");
-        assert!(
-            e.iter()
-                .any(|m| m.starts_with("plangate.yaml:2:") && m.contains("not a valid regex")),
-            "{e:?}"
-        );
-        assert!(
-            e.iter().any(|m| m.starts_with("plangate.yaml:5:")
-                && m.contains("did you mean `cross-env-destroy`")),
-            "{e:?}"
-        );
+        assert!(e.iter().any(|m| m.starts_with("plangate.yaml:2:") && m.contains("not a valid regex")), "{e:?}");
+        assert!(e.iter().any(|m| m.starts_with("plangate.yaml:5:") && m.contains("did you mean `cross-env-destroy`")), "{e:?}");
     }
 
     #[test]
     fn levels_are_bare_words_or_maps() {
-        let p = parse("rules:\n  untagged-destroy: deny\n  incomplete-plan:\n    level: allow\n")
-            .unwrap();
+        let p = parse("rules:\n  untagged-destroy: deny\n  incomplete-plan:\n    level: allow\n").unwrap();
         assert_eq!(p.rule_level("untagged-destroy"), Some(Level::Deny));
         assert_eq!(p.rule_level("incomplete-plan"), Some(Level::Allow));
         let e = errors("rules:\n  untagged-destroy: block\n");

@@ -215,12 +215,7 @@ mod tests {
 
     #[test]
     fn unknown_action_lists_are_refused() {
-        for list in [
-            vec![],
-            vec!["destroy"],
-            vec!["delete", "delete"],
-            vec!["open"],
-        ] {
+        for list in [vec![], vec!["destroy"], vec!["delete", "delete"], vec!["open"]] {
             assert_eq!(Action::from_list(&list), None, "{list:?}");
         }
     }
@@ -236,10 +231,7 @@ mod tests {
 
     #[test]
     fn address_patterns_hide_instance_keys() {
-        assert_eq!(
-            address_pattern("aws_instance.web[3]"),
-            "aws_instance.web[*]"
-        );
+        assert_eq!(address_pattern("aws_instance.web[3]"), "aws_instance.web[*]");
         assert_eq!(
             address_pattern(r#"module.m["a]b"].aws_s3_bucket.b["x\"]y"]"#),
             "module.m[*].aws_s3_bucket.b[*]"

@@ -43,11 +43,9 @@ impl Environments {
                 continue;
             }
             let trimmed = token.trim_end_matches(|c: char| c.is_ascii_digit());
-            let def = self.resolve_word(token).or_else(|| {
-                (!trimmed.is_empty())
-                    .then(|| self.resolve_word(trimmed))
-                    .flatten()
-            });
+            let def = self
+                .resolve_word(token)
+                .or_else(|| (!trimmed.is_empty()).then(|| self.resolve_word(trimmed)).flatten());
             if let Some(def) = def {
                 if !found.iter().any(|(_, d)| d.name == def.name) {
                     found.push((token.to_string(), def));
@@ -109,11 +107,7 @@ pub struct EnvironmentSignal {
 
 impl fmt::Display for EnvironmentSignal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} says {} ({})",
-            self.source, self.environment, self.token
-        )
+        write!(f, "{} says {} ({})", self.source, self.environment, self.token)
     }
 }
 
@@ -245,13 +239,9 @@ impl ResourceEnvironmentConfig {
         // Kubernetes: metadata[*].labels.
         for (i, _) in array_items(before.get("metadata")).enumerate() {
             let idx = i.to_string();
-            if let Some(found) = self.from_map(
-                envs,
-                before,
-                sensitive,
-                &["metadata", &idx, "labels"],
-                "label",
-            ) {
+            if let Some(found) =
+                self.from_map(envs, before, sensitive, &["metadata", &idx, "labels"], "label")
+            {
                 return Some(found);
             }
         }
@@ -287,12 +277,7 @@ impl ResourceEnvironmentConfig {
         // 4. Weak: one environment token in the resource's name or identifier.
         let mut names: Vec<(Vec<&str>, &str)> = NAME_ATTRIBUTES
             .iter()
-            .filter_map(|a| {
-                before
-                    .get(*a)
-                    .and_then(Value::as_str)
-                    .map(|v| (vec![*a], v))
-            })
+            .filter_map(|a| before.get(*a).and_then(Value::as_str).map(|v| (vec![*a], v)))
             .collect();
         if let Some(v) = lookup(before, &["metadata", "0", "name"]).and_then(Value::as_str) {
             names.push((vec!["metadata", "0", "name"], v));
@@ -335,11 +320,7 @@ impl ResourceEnvironmentConfig {
             let mut key_path: Vec<&str> = path.to_vec();
             key_path.push(key);
             let shown = shown_value(value, lookup_opt(sensitive, &key_path));
-            let label = if label == "tags_all" {
-                "tag"
-            } else {
-                label.trim_end_matches('s')
-            };
+            let label = if label == "tags_all" { "tag" } else { label.trim_end_matches('s') };
             return Some(ResourceEnvironment {
                 environment: env,
                 strength: SignalStrength::Strong,
@@ -451,23 +432,14 @@ mod tests {
     fn disagreeing_signals_are_a_conflict_not_a_guess() {
         let envs = defaults();
         let p = ProjectEnvironment::infer(&envs, Some("app-staging"), "envs/dev/app", "default");
-        assert!(
-            matches!(p, ProjectEnvironment::Conflicting(ref s) if s.len() == 2),
-            "{p:?}"
-        );
+        assert!(matches!(p, ProjectEnvironment::Conflicting(ref s) if s.len() == 2), "{p:?}");
     }
 
     #[test]
     fn non_prod_is_not_production() {
         let envs = defaults();
-        assert_eq!(
-            ProjectEnvironment::infer(&envs, Some("non-prod"), ".", "default"),
-            ProjectEnvironment::Unknown
-        );
-        assert_eq!(
-            ProjectEnvironment::infer(&envs, Some("shared"), "infra/network", "default"),
-            ProjectEnvironment::Unknown
-        );
+        assert_eq!(ProjectEnvironment::infer(&envs, Some("non-prod"), ".", "default"), ProjectEnvironment::Unknown);
+        assert_eq!(ProjectEnvironment::infer(&envs, Some("shared"), "infra/network", "default"), ProjectEnvironment::Unknown);
     }
 
     #[test]
@@ -492,33 +464,20 @@ mod tests {
     #[test]
     fn kubernetes_labels_and_namespaces() {
         let envs = defaults();
-        let cm =
-            json!({"metadata": [{"name": "cfg", "namespace": "prod", "labels": {}}], "data": {}});
+        let cm = json!({"metadata": [{"name": "cfg", "namespace": "prod", "labels": {}}], "data": {}});
         let found = config().detect(&envs, &cm, None).unwrap();
-        assert_eq!(
-            (found.environment.as_str(), found.evidence.as_str()),
-            ("production", "namespace prod")
-        );
+        assert_eq!((found.environment.as_str(), found.evidence.as_str()), ("production", "namespace prod"));
         let labelled = json!({"metadata": [{"name": "x", "namespace": "apps", "labels": {"environment": "staging"}}], "spec": []});
-        assert_eq!(
-            config().detect(&envs, &labelled, None).unwrap().environment,
-            "staging"
-        );
+        assert_eq!(config().detect(&envs, &labelled, None).unwrap().environment, "staging");
         let ns = json!({"metadata": [{"name": "production", "labels": {}}]});
-        assert_eq!(
-            config().detect(&envs, &ns, None).unwrap().environment,
-            "production"
-        );
+        assert_eq!(config().detect(&envs, &ns, None).unwrap().environment, "production");
     }
 
     #[test]
     fn configured_attribute_paths_count() {
         let envs = defaults();
         let before = json!({"labels": {"team_env": "qa"}});
-        assert_eq!(
-            config().detect(&envs, &before, None).unwrap().environment,
-            "test"
-        );
+        assert_eq!(config().detect(&envs, &before, None).unwrap().environment, "test");
     }
 
     #[test]
@@ -535,22 +494,14 @@ mod tests {
     fn unknown_tag_values_still_name_an_environment() {
         let envs = defaults();
         let before = json!({"tags": {"env": "Perf"}});
-        assert_eq!(
-            config().detect(&envs, &before, None).unwrap().environment,
-            "perf"
-        );
+        assert_eq!(config().detect(&envs, &before, None).unwrap().environment, "perf");
         let before = json!({"tags": {"env": "prod-eu-1"}});
-        assert_eq!(
-            config().detect(&envs, &before, None).unwrap().environment,
-            "production"
-        );
+        assert_eq!(config().detect(&envs, &before, None).unwrap().environment, "production");
     }
 
     #[test]
     fn no_signal_is_none() {
         let envs = defaults();
-        assert!(config()
-            .detect(&envs, &json!({"id": "i-123"}), None)
-            .is_none());
+        assert!(config().detect(&envs, &json!({"id": "i-123"}), None).is_none());
     }
 }

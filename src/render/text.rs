@@ -11,10 +11,7 @@ use crate::report::{Counts, Finding, Report, Verdict};
 pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
     for project in &report.projects {
-        let env = project
-            .environment
-            .as_deref()
-            .unwrap_or("unknown environment");
+        let env = project.environment.as_deref().unwrap_or("unknown environment");
         let _ = writeln!(
             out,
             "{} {} ({env}) {}",
@@ -23,10 +20,7 @@ pub fn render(report: &Report, style: Style) -> String {
             counts_line(&project.counts)
         );
         if !project.complete {
-            let _ = writeln!(
-                out,
-                "  note: incomplete plan; only the changes shown were checked"
-            );
+            let _ = writeln!(out, "  note: incomplete plan; only the changes shown were checked");
         }
         if project.drift > 0 {
             let _ = writeln!(
@@ -87,12 +81,7 @@ fn counts_line(c: &Counts) -> String {
         format!("{} replace", c.replace),
         format!("{} delete", c.delete),
     ];
-    for (n, label) in [
-        (c.forget, "forget"),
-        (c.moved, "move"),
-        (c.import, "import"),
-        (c.read, "read"),
-    ] {
+    for (n, label) in [(c.forget, "forget"), (c.moved, "move"), (c.import, "import"), (c.read, "read")] {
         if n > 0 {
             parts.push(format!("{n} {label}"));
         }

@@ -89,14 +89,8 @@ mod tests {
         for rule in all() {
             let id = rule.id();
             assert!(seen.insert(id), "duplicate id {id}");
-            assert!(
-                id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
-                "{id}"
-            );
-            assert!(
-                !rule.summary().is_empty() && !rule.summary().contains('\n'),
-                "{id}"
-            );
+            assert!(id.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{id}");
+            assert!(!rule.summary().is_empty() && !rule.summary().contains('\n'), "{id}");
             for section in ["## What it catches", "## Why", "## Configure"] {
                 assert!(rule.docs().contains(section), "{id} docs lack {section}");
             }
