@@ -43,7 +43,12 @@ pub fn render_project(report: &Report, project: &str, budget: usize) -> Option<S
 
 /// The hidden first line of a project's comment.
 pub fn marker(project: &str, plan_sha256: &str) -> String {
-    let json = serde_json::json!({"project": project, "plan_sha256": plan_sha256}).to_string();
+    let quote = |s: &str| serde_json::Value::String(s.to_string()).to_string();
+    let json = format!(
+        "{{\"project\":{},\"plan_sha256\":{}}}",
+        quote(project),
+        quote(plan_sha256)
+    );
     // `<` and `>` never appear raw, so a name cannot close the HTML comment early.
     let json = json.replace('<', "\\u003c").replace('>', "\\u003e");
     format!("{MARKER_PREFIX}{json}{MARKER_SUFFIX}")
@@ -493,7 +498,7 @@ pub fn text(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '!' | '(' | ')' | '{' | '}' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
                 out.push('\\');
                 out.push(c);
             }

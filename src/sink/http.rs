@@ -160,7 +160,7 @@ fn judge<T: Transport>(transport: &T, what: &str, reply: Reply) -> Judgement {
             Judgement::Retry(format!("{platform} rate limit hit ({status}) on {what}"), reply.retry_after)
         }
         403 => Judgement::Fail(SinkError::new(format!(
-            "{platform} refused {what} (403 Forbidden{}): the token cannot write to this pull request; pull requests from forks get a read-only token (give the job write permission on pull requests, or set {})",
+            "{platform} refused {what} (403 Forbidden{}): the token lacks permission on this repository or pull request; pull requests from forks get a read-only token (give the job write permission on pull requests, or set {})",
             server_message(&reply.body).map(|m| format!(": {m}")).unwrap_or_default(),
             transport.token_hint()
         ))),
