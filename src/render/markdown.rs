@@ -50,7 +50,11 @@ pub fn marker(project: &str, plan_sha256: &str) -> String {
         quote(plan_sha256)
     );
     // `<` and `>` never appear raw, so a name cannot close the HTML comment early.
-    let json = json.replace('<', "\\u003c").replace('>', "\\u003e");
+    let json = json
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('@', "\\u0040")
+        .replace('#', "\\u0023");
     format!("{MARKER_PREFIX}{json}{MARKER_SUFFIX}")
 }
 
@@ -106,10 +110,11 @@ fn render_section(report: &Report, project: Option<&ProjectReport>, budget: usiz
     let tail = tail(report, project);
     let details = detail_lines(&findings);
 
+    let warn_details = [Detail::Full, Detail::ByType, Detail::ByRule, Detail::Hidden];
+    let warn_blocks: Vec<String> = warn_details.iter().map(|d| warn_section(&warn, *d)).collect();
     for deny_detail in [Detail::Full, Detail::ByType, Detail::ByRule] {
-        for warn_detail in [Detail::Full, Detail::ByType, Detail::ByRule, Detail::Hidden] {
-            let deny_block = deny_section(&deny, deny_detail);
-            let warn_block = warn_section(&warn, warn_detail);
+        let deny_block = deny_section(&deny, deny_detail);
+        for (warn_detail, warn_block) in warn_details.iter().copied().zip(&warn_blocks) {
             let summarised = deny_detail != Detail::Full || warn_detail != Detail::Full;
             let fixed = head.len() + deny_block.len() + warn_block.len() + tail.len();
             // Room for the details' frame and the note on what was cut.
