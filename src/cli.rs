@@ -75,7 +75,7 @@ pub struct CheckArgs {
     #[arg(long = "allow-destroy-in", value_name = "PROJECT|ENV", env = "PLANGATE_ALLOW_DESTROY_IN", value_delimiter = ',')]
     pub allow_destroy_in: Vec<String>,
     #[command(flatten)]
-    pub comment: crate::sink::CommentArgs,
+    pub comment: Box<crate::sink::CommentArgs>,
 }
 
 #[derive(Args, Debug)]

@@ -8,15 +8,24 @@ use plangate::render::markdown::{self, parse_marker, DEFAULT_BUDGET, GITHUB_COMM
 use plangate::report::{Counts, Finding, ProjectReport, Report, Tool, Verdict};
 
 fn snapshot(name: &str, actual: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing snapshot {}: run with UPDATE_SNAPSHOTS=1", path.display()));
-    assert!(expected == actual, "snapshot {name} differs; actual:\n{actual}");
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}: run with UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "snapshot {name} differs; actual:\n{actual}"
+    );
 }
 
 fn project(name: &str, env: Option<&str>, verdict: Verdict, counts: Counts) -> ProjectReport {
@@ -35,7 +44,14 @@ fn project(name: &str, env: Option<&str>, verdict: Verdict, counts: Counts) -> P
     }
 }
 
-fn finding(rule: &str, level: Level, project: &str, address: &str, env: Option<&str>, message: &str) -> Finding {
+fn finding(
+    rule: &str,
+    level: Level,
+    project: &str,
+    address: &str,
+    env: Option<&str>,
+    message: &str,
+) -> Finding {
     let mut f = Finding::new(rule, message)
         .project_name(project)
         .address(address)
@@ -46,10 +62,17 @@ fn finding(rule: &str, level: Level, project: &str, address: &str, env: Option<&
 }
 
 fn report(projects: Vec<ProjectReport>, findings: Vec<Finding>) -> Report {
-    let verdict = projects.iter().map(|p| p.verdict).max().unwrap_or(Verdict::Pass);
+    let verdict = projects
+        .iter()
+        .map(|p| p.verdict)
+        .max()
+        .unwrap_or(Verdict::Pass);
     Report {
         schema_version: 1,
-        tool: Tool { name: "plangate", version: "0.1.0" },
+        tool: Tool {
+            name: "plangate",
+            version: "0.1.0",
+        },
         verdict,
         projects,
         findings,
@@ -57,7 +80,14 @@ fn report(projects: Vec<ProjectReport>, findings: Vec<Finding>) -> Report {
 }
 
 fn realistic() -> Report {
-    let staging_counts = Counts { create: 2, update: 1, replace: 1, delete: 33, no_op: 40, ..Counts::default() };
+    let staging_counts = Counts {
+        create: 2,
+        update: 1,
+        replace: 1,
+        delete: 33,
+        no_op: 40,
+        ..Counts::default()
+    };
     let mut web = finding(
         "cross-env-destroy",
         Level::Deny,
@@ -68,7 +98,12 @@ fn realistic() -> Report {
     );
     web.instances = 30;
     web.addresses = (0..30).map(|i| format!("aws_instance.web[{i}]")).collect();
-    let mut staging = project("rosey-staging", Some("staging"), Verdict::Block, staging_counts);
+    let mut staging = project(
+        "rosey-staging",
+        Some("staging"),
+        Verdict::Block,
+        staging_counts,
+    );
     staging.complete = false;
     staging.drift = 2;
     report(
@@ -122,8 +157,15 @@ fn realistic_report_snapshot() {
     let marker = parse_marker(lines.next().unwrap()).unwrap();
     assert_eq!(marker.project, "rosey-staging");
     let verdict = lines.next().unwrap();
-    assert!(verdict.contains("⛔ BLOCK") && verdict.contains("`rosey-staging`") && verdict.contains("**staging**"));
-    assert!(verdict.contains("33 to delete") && verdict.contains("3 deny, 2 warn"), "{verdict}");
+    assert!(
+        verdict.contains("⛔ BLOCK")
+            && verdict.contains("`rosey-staging`")
+            && verdict.contains("**staging**")
+    );
+    assert!(
+        verdict.contains("33 to delete") && verdict.contains("3 deny, 2 warn"),
+        "{verdict}"
+    );
     let deny = staging.find("#### Blocking").unwrap();
     let warn = staging.find("#### Warnings").unwrap();
     let details = staging.find("<details>").unwrap();
@@ -153,29 +195,63 @@ fn names_never_mention_link_or_break_out() {
                 "app@team",
                 a,
                 Some("dev @here"),
-                &format!("would delete {a} owned by @platform-team, see #42 and <b>html</b> **bold**"),
+                &format!(
+                    "would delete {a} owned by @platform-team, see #42 and <b>html</b> **bold**"
+                ),
             )
         })
         .collect();
     let report = report(
-        vec![project("app@team", Some("staging"), Verdict::Block, Counts { delete: 5, ..Counts::default() })],
+        vec![project(
+            "app@team",
+            Some("staging"),
+            Verdict::Block,
+            Counts {
+                delete: 5,
+                ..Counts::default()
+            },
+        )],
         findings,
     );
     let out = markdown::render(&report);
     snapshot("markdown_escaping.md", &out);
-    for raw in ["@octocat", "@platform-team", "@here", "@team", "#12", "#42", "#7", "<b>", "**bold**"] {
+    for raw in [
+        "@octocat",
+        "@platform-team",
+        "@here",
+        "@team",
+        "#12",
+        "#42",
+        "#7",
+        "<b>",
+        "**bold**",
+    ] {
         assert!(!out.contains(raw), "{raw} survives unescaped");
     }
     // Names stay inside code spans: one marker line (the first), one closing </details> line.
-    assert_eq!(out.lines().filter(|l| l.starts_with("<!-- plangate:v1")).count(), 1);
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with("<!-- plangate:v1"))
+            .count(),
+        1
+    );
     assert_eq!(parse_marker(&out).unwrap().project, "app@team");
     assert_eq!(out.lines().filter(|l| l.trim() == "</details>").count(), 1);
-    assert!(out.lines().filter(|l| l.contains("</details><!--")).all(|l| l.starts_with("- ")));
+    assert!(out
+        .lines()
+        .filter(|l| l.contains("</details><!--"))
+        .all(|l| l.starts_with("- ")));
 }
 
 /// A 20,000-resource destroy spread over types and environments, with warnings too.
 fn huge() -> Report {
-    let types = ["aws_instance", "aws_s3_bucket", "aws_db_instance", "kubernetes_namespace", "aws_iam_role"];
+    let types = [
+        "aws_instance",
+        "aws_s3_bucket",
+        "aws_db_instance",
+        "kubernetes_namespace",
+        "aws_iam_role",
+    ];
     let envs = [Some("development"), Some("production"), None];
     let mut findings = Vec::new();
     for i in 0..20_000 {
@@ -207,7 +283,10 @@ fn huge() -> Report {
             "monorepo-staging",
             Some("staging"),
             Verdict::Block,
-            Counts { delete: 23_000, ..Counts::default() },
+            Counts {
+                delete: 23_000,
+                ..Counts::default()
+            },
         )],
         findings,
     )
@@ -216,7 +295,9 @@ fn huge() -> Report {
 /// Sum of "N findings on M resources" lines of the blocking section.
 fn deny_accounted(comment: &str) -> (usize, usize) {
     let start = comment.find("#### Blocking").unwrap();
-    let end = comment[start..].find("#### Warnings").map_or(comment.len(), |e| start + e);
+    let end = comment[start..]
+        .find("#### Warnings")
+        .map_or(comment.len(), |e| start + e);
     let section = &comment[start..end];
     let mut findings = 0;
     let mut full_lines = 0;
@@ -224,7 +305,9 @@ fn deny_accounted(comment: &str) -> (usize, usize) {
         match line.rsplit_once(": ").and_then(|(_, tail)| {
             let words: Vec<&str> = tail.split_whitespace().collect();
             match words.as_slice() {
-                [n, "finding" | "findings", "on", _, "resource" | "resources"] => n.parse::<usize>().ok(),
+                [n, "finding" | "findings", "on", _, "resource" | "resources"] => {
+                    n.parse::<usize>().ok()
+                }
                 _ => None,
             }
         }) {
@@ -245,7 +328,11 @@ fn a_twenty_thousand_resource_destroy_fits_and_counts_every_deny() {
     assert!(comment.contains("#### Blocking: 20000 findings on 20000 resources"));
     assert!(comment.contains("Shortened to fit the comment size limit"));
     let (grouped, listed) = deny_accounted(&comment);
-    assert_eq!(grouped + listed, 20_000, "every deny finding is accounted for");
+    assert_eq!(
+        grouped + listed,
+        20_000,
+        "every deny finding is accounted for"
+    );
     snapshot("markdown_huge.md", &comment);
 }
 
@@ -262,7 +349,8 @@ fn tighter_budgets_group_deny_findings_by_rule_and_never_drop_them() {
 
 #[test]
 fn lint_reports_without_projects_render() {
-    let mut f = Finding::new("duplicate-project-name", "two projects are named app").location("atlantis.yaml:4");
+    let mut f = Finding::new("duplicate-project-name", "two projects are named app")
+        .location("atlantis.yaml:4");
     f.level = Level::Deny;
     let out = markdown::render(&report(Vec::new(), vec![f]));
     assert!(out.contains("`atlantis.yaml:4`") && out.contains("1 deny, 0 warn"));

@@ -2,9 +2,17 @@
 
 mod support;
 
-use support::{plangate, write_plan, FakeServer, Flavor, BLOCKING_PLAN, BOT_LOGIN, GITLAB_PROJECT, PASSING_PLAN, TOKEN};
+use support::{
+    plangate, write_plan, FakeServer, Flavor, BLOCKING_PLAN, BOT_LOGIN, GITLAB_PROJECT,
+    PASSING_PLAN, TOKEN,
+};
 
-fn check(server: &FakeServer, dir: &std::path::Path, plan: &str, extra: &[&str]) -> std::process::Output {
+fn check(
+    server: &FakeServer,
+    dir: &std::path::Path,
+    plan: &str,
+    extra: &[&str],
+) -> std::process::Output {
     let api = server.gitlab_api();
     let mut args = vec![
         "check",
@@ -47,28 +55,48 @@ fn notes_are_created_then_updated_in_place() {
 
     let first = check(&server, dir.path(), &spec, &[]);
     assert_eq!(first.status.code(), Some(1));
-    assert!(first.stderr.is_empty(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let notes = our_notes(&server);
     assert_eq!(notes.len(), 1);
     assert!(notes[0].body.contains("⛔ BLOCK"));
 
     write_plan(dir.path(), "plan.json", PASSING_PLAN);
     let second = check(&server, dir.path(), &spec, &[]);
-    assert_eq!(second.status.code(), Some(0), "{}", String::from_utf8_lossy(&second.stderr));
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     let now = our_notes(&server);
     assert_eq!(now.len(), 1);
     assert_eq!(now[0].id, notes[0].id);
     assert!(now[0].body.contains("✅ PASS"));
-    assert_eq!(server.comments().iter().find(|c| c.id == theirs).map(|c| c.body.as_str()), Some(copied));
+    assert_eq!(
+        server
+            .comments()
+            .iter()
+            .find(|c| c.id == theirs)
+            .map(|c| c.body.as_str()),
+        Some(copied)
+    );
 
     let requests = server.requests();
     // Subgroups: the project path is one encoded segment.
     assert!(requests
         .iter()
         .filter(|r| r.path().contains("/projects/"))
-        .all(|r| r.path().starts_with(&format!("/api/v4/projects/{GITLAB_PROJECT}/"))));
+        .all(|r| r
+            .path()
+            .starts_with(&format!("/api/v4/projects/{GITLAB_PROJECT}/"))));
     assert!(requests.iter().any(|r| r.method == "PUT"));
-    assert!(requests.iter().all(|r| r.header("private-token") == Some(TOKEN)));
+    assert!(requests
+        .iter()
+        .all(|r| r.header("private-token") == Some(TOKEN)));
 }
 
 #[test]
@@ -82,7 +110,11 @@ fn labels_statuses_and_retries() {
     let out = check(&server, dir.path(), &spec, &["--commit-status"]);
     // Intent never excuses a cross-environment destroy: still blocked.
     assert_eq!(out.status.code(), Some(1));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let statuses = server.state.lock().unwrap().statuses.clone();
     assert_eq!(statuses.len(), 1);
     assert_eq!(statuses[0]["name"], "plangate/app-staging");
@@ -97,7 +129,11 @@ fn forbidden_and_html_are_reported_without_the_token() {
     let plan = write_plan(dir.path(), "plan.json", PASSING_PLAN);
     let spec = format!("app-staging={}", plan.display());
     for _ in 0..10 {
-        server.queue(200, "text/html", "<html><body>GitLab is not responding</body></html>");
+        server.queue(
+            200,
+            "text/html",
+            "<html><body>GitLab is not responding</body></html>",
+        );
     }
     let out = check(&server, dir.path(), &spec, &[]);
     assert_eq!(out.status.code(), Some(0));
@@ -112,7 +148,10 @@ fn forbidden_and_html_are_reported_without_the_token() {
     let out = check(&server, dir.path(), &spec, &[]);
     assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("403 Forbidden") && stderr.contains("GITLAB_TOKEN"), "{stderr}");
+    assert!(
+        stderr.contains("403 Forbidden") && stderr.contains("GITLAB_TOKEN"),
+        "{stderr}"
+    );
     assert!(!stderr.contains(TOKEN) && !String::from_utf8_lossy(&out.stdout).contains(TOKEN));
     assert!(our_notes(&server).is_empty());
 }

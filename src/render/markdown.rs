@@ -111,7 +111,10 @@ fn render_section(report: &Report, project: Option<&ProjectReport>, budget: usiz
     let details = detail_lines(&findings);
 
     let warn_details = [Detail::Full, Detail::ByType, Detail::ByRule, Detail::Hidden];
-    let warn_blocks: Vec<String> = warn_details.iter().map(|d| warn_section(&warn, *d)).collect();
+    let warn_blocks: Vec<String> = warn_details
+        .iter()
+        .map(|d| warn_section(&warn, *d))
+        .collect();
     for deny_detail in [Detail::Full, Detail::ByType, Detail::ByRule] {
         let deny_block = deny_section(&deny, deny_detail);
         for (warn_detail, warn_block) in warn_details.iter().copied().zip(&warn_blocks) {
@@ -128,7 +131,7 @@ fn render_section(report: &Report, project: Option<&ProjectReport>, budget: usiz
             let mut out = String::with_capacity(budget);
             out.push_str(&head);
             out.push_str(&deny_block);
-            out.push_str(&warn_block);
+            out.push_str(warn_block);
             if cut {
                 out.push_str(&cut_note(deny_detail, warn_detail, shown, details.len()));
             }

@@ -87,7 +87,10 @@ impl FakeServer {
     pub fn start(flavor: Flavor) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().expect("local addr").port();
-        let state = Arc::new(Mutex::new(State { next_id: 1000, ..State::default() }));
+        let state = Arc::new(Mutex::new(State {
+            next_id: 1000,
+            ..State::default()
+        }));
         let stop = Arc::new(AtomicBool::new(false));
         let (s, st) = (state.clone(), stop.clone());
         let thread = std::thread::spawn(move || {
@@ -101,7 +104,12 @@ impl FakeServer {
                 }
             }
         });
-        FakeServer { port, state, stop, thread: Some(thread) }
+        FakeServer {
+            port,
+            state,
+            stop,
+            thread: Some(thread),
+        }
     }
 
     pub fn url(&self) -> String {
@@ -117,14 +125,22 @@ impl FakeServer {
     }
 
     pub fn queue(&self, status: u16, content_type: &'static str, body: &str) {
-        self.state.lock().unwrap().canned.push_back(Canned { status, content_type, body: body.into() });
+        self.state.lock().unwrap().canned.push_back(Canned {
+            status,
+            content_type,
+            body: body.into(),
+        });
     }
 
     pub fn add_comment(&self, author: &str, body: &str) -> u64 {
         let mut s = self.state.lock().unwrap();
         s.next_id += 1;
         let id = s.next_id;
-        s.comments.push(Comment { id, author: author.into(), body: body.into() });
+        s.comments.push(Comment {
+            id,
+            author: author.into(),
+            body: body.into(),
+        });
         id
     }
 
@@ -151,7 +167,12 @@ impl Drop for FakeServer {
     }
 }
 
-fn serve(stream: TcpStream, state: &Mutex<State>, flavor: Flavor, port: u16) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    state: &Mutex<State>,
+    flavor: Flavor,
+    port: u16,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
@@ -177,7 +198,12 @@ fn serve(stream: TcpStream, state: &Mutex<State>, flavor: Flavor, port: u16) -> 
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
-    let request = Recorded { method, target, headers, body: String::from_utf8_lossy(&body).into() };
+    let request = Recorded {
+        method,
+        target,
+        headers,
+        body: String::from_utf8_lossy(&body).into(),
+    };
     let (status, content_type, extra, body) = {
         let mut s = state.lock().unwrap();
         s.requests.push(request.clone());
@@ -232,7 +258,12 @@ fn paged(req: &Recorded, items: Vec<Value>, port: u16) -> Answer {
             ),
         ));
     }
-    (200, "application/json", extra, Value::Array(chunk).to_string())
+    (
+        200,
+        "application/json",
+        extra,
+        Value::Array(chunk).to_string(),
+    )
 }
 
 fn body_of(req: &Recorded) -> String {
@@ -263,7 +294,11 @@ fn github(req: &Recorded, s: &mut State, port: u16) -> Answer {
         }
         ("POST", ["repos", _, _, "issues", _, "comments"]) => {
             s.next_id += 1;
-            let c = Comment { id: s.next_id, author: BOT_LOGIN.into(), body: body_of(req) };
+            let c = Comment {
+                id: s.next_id,
+                author: BOT_LOGIN.into(),
+                body: body_of(req),
+            };
             let v = comment_json(&c);
             s.comments.push(c);
             json_answer(201, v)
@@ -287,7 +322,9 @@ fn github(req: &Recorded, s: &mut State, port: u16) -> Answer {
             let items = s.labels.iter().map(|l| json!({"name": l})).collect();
             paged(req, items, port)
         }
-        ("GET", ["repos", _, _, "pulls", _]) => json_answer(200, json!({"head": {"sha": "feedface"}})),
+        ("GET", ["repos", _, _, "pulls", _]) => {
+            json_answer(200, json!({"head": {"sha": "feedface"}}))
+        }
         ("POST", ["repos", _, _, "statuses", sha]) => {
             let mut v: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
             v["sha"] = Value::String(sha.to_string());
@@ -323,7 +360,11 @@ fn gitlab(req: &Recorded, s: &mut State, port: u16) -> Answer {
         }
         ("POST", ["projects", p, "merge_requests", _, "notes"]) if *p == GITLAB_PROJECT => {
             s.next_id += 1;
-            let c = Comment { id: s.next_id, author: BOT_LOGIN.into(), body: body_of(req) };
+            let c = Comment {
+                id: s.next_id,
+                author: BOT_LOGIN.into(),
+                body: body_of(req),
+            };
             let v = note_json(&c);
             s.comments.push(c);
             json_answer(201, v)
