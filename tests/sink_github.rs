@@ -186,11 +186,10 @@ fn forbidden_says_why_and_keeps_the_exit_code_and_the_report() {
             "7",
             "--github-api-url",
             &api,
+            "--output",
+            &format!("markdown={}", summary.display()),
         ],
-        &[
-            ("GITHUB_TOKEN", TOKEN),
-            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
-        ],
+        &[("GITHUB_TOKEN", TOKEN)],
     );
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -358,4 +357,27 @@ fn auto_posts_only_with_a_pull_request_and_a_token() {
         String::from_utf8_lossy(&posted.stderr)
     );
     assert_eq!(plangate_comments(&server).len(), 1);
+}
+
+#[test]
+fn copies_left_by_an_interrupted_run_are_folded_into_one() {
+    let server = FakeServer::start(Flavor::GitHub);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), "plan.json", BLOCKING_PLAN);
+    let spec = format!("app-staging={}", plan.display());
+    let old = "<!-- plangate:v1 {\"project\":\"app-staging\",\"plan_sha256\":\"0\"} -->\nold";
+    let other =
+        "<!-- plangate:v1 {\"project\":\"app-prod\",\"plan_sha256\":\"0\"} -->\nother project";
+    let keep = server.add_comment(BOT_LOGIN, old);
+    server.add_comment(BOT_LOGIN, old);
+    let prod = server.add_comment(BOT_LOGIN, other);
+    let out = check(&server, dir.path(), &spec, &["--format", "markdown"]);
+    assert_eq!(out.status.code(), Some(1));
+    // stdout is the same Markdown that was posted.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let ours = plangate_comments(&server);
+    assert_eq!(ours.len(), 2, "one per project");
+    let staging = ours.iter().find(|c| c.id == keep).unwrap();
+    assert_eq!(staging.body, stdout.as_ref());
+    assert!(ours.iter().any(|c| c.id == prod && c.body == other));
 }

@@ -1,5 +1,6 @@
 //! Where a finished report goes besides stdout and `--output` files: the pull-request comment
-//! (GitHub, GitLab), commit statuses, and the GitHub step summary. This is the only async code
+//! (GitHub, GitLab) and commit statuses. (The GitHub Action writes the step summary from
+//! `--output markdown=PATH`, so it is not written here twice.) This is the only async code
 //! of the crate: each call builds a small tokio runtime of its own, so the core stays sync.
 //! Nothing here changes the verdict or the exit code; failures come back as one-line errors.
 
@@ -8,7 +9,6 @@ pub mod gitlab;
 pub mod http;
 
 use std::fmt;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::report::Report;
@@ -124,14 +124,12 @@ pub struct Settings {
     pub retry: RetryPolicy,
     /// Per request.
     pub timeout: Duration,
-    /// `$GITHUB_STEP_SUMMARY`: the Markdown report is appended there.
-    pub step_summary: Option<PathBuf>,
     /// Size budget of one comment, in bytes.
     pub budget: usize,
 }
 
 impl Default for Settings {
-    /// Nothing to post: no comment, no step summary.
+    /// Nothing to post.
     fn default() -> Self {
         Settings {
             target: None,
@@ -139,7 +137,6 @@ impl Default for Settings {
             commit_status: false,
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
-            step_summary: None,
             budget: crate::render::markdown::DEFAULT_BUDGET,
         }
     }
@@ -162,7 +159,6 @@ impl Settings {
         let mut settings = Settings {
             commit_status: args.commit_status,
             retry,
-            step_summary: env("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             ..Settings::default()
         };
         let in_ci = env("ATLANTIS_TERRAFORM_VERSION").is_some() || env("GITHUB_ACTIONS").is_some();
@@ -410,16 +406,11 @@ pub fn intent_from_labels(labels: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Post the report: the step summary (when `$GITHUB_STEP_SUMMARY` is set), then one comment
-/// per project, created or updated in place, and commit statuses if asked. Every problem is
-/// returned as one line; the report itself is never lost because of one.
+/// Post the report: one comment per project, created or updated in place, and commit statuses
+/// if asked. Every problem is returned as one line; the caller has already written the report
+/// to stdout and its `--output` files, so nothing is lost because of one.
 pub fn publish(report: &Report, settings: &Settings) -> Result<(), SinkError> {
     let mut problems = Vec::new();
-    if let Some(path) = &settings.step_summary {
-        if let Err(e) = append_step_summary(path, report) {
-            problems.push(e.0);
-        }
-    }
     if let Some(problem) = &settings.problem {
         problems.push(format!("pull-request comment not posted: {problem}"));
     }
@@ -441,20 +432,6 @@ pub fn publish(report: &Report, settings: &Settings) -> Result<(), SinkError> {
     } else {
         Err(SinkError::new(settings.scrub(&problems.join("; "))))
     }
-}
-
-fn append_step_summary(path: &std::path::Path, report: &Report) -> Result<(), SinkError> {
-    use std::io::Write;
-    let text = crate::render::markdown::render(report);
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut f| {
-            f.write_all(text.as_bytes())
-                .and_then(|()| f.write_all(b"\n"))
-        })
-        .map_err(|e| SinkError::new(format!("step summary {} not written: {e}", path.display())))
 }
 
 fn block_on<T>(
