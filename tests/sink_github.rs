@@ -1,8 +1,8 @@
 //! The GitHub comment end to end: the binary against a fake GitHub Enterprise on 127.0.0.1.
 
-mod support;
+mod fake_forge;
 
-use support::{
+use fake_forge::{
     plangate, write_plan, FakeServer, Flavor, BLOCKING_PLAN, BOT_LOGIN, PASSING_PLAN, TOKEN,
 };
 
@@ -32,7 +32,7 @@ fn check(
     plangate(dir, &args, &[("GITHUB_TOKEN", TOKEN)])
 }
 
-fn plangate_comments(server: &FakeServer) -> Vec<support::Comment> {
+fn plangate_comments(server: &FakeServer) -> Vec<fake_forge::Comment> {
     server
         .comments()
         .into_iter()

@@ -1,8 +1,8 @@
 //! The GitLab merge-request note end to end: the binary against a fake GitLab on 127.0.0.1.
 
-mod support;
+mod fake_forge;
 
-use support::{
+use fake_forge::{
     plangate, write_plan, FakeServer, Flavor, BLOCKING_PLAN, BOT_LOGIN, GITLAB_PROJECT,
     PASSING_PLAN, TOKEN,
 };
@@ -33,7 +33,7 @@ fn check(
     plangate(dir, &args, &[("GITLAB_TOKEN", TOKEN)])
 }
 
-fn our_notes(server: &FakeServer) -> Vec<support::Comment> {
+fn our_notes(server: &FakeServer) -> Vec<fake_forge::Comment> {
     server
         .comments()
         .into_iter()
