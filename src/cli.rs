@@ -101,6 +101,8 @@ pub struct CheckArgs {
         value_delimiter = ','
     )]
     pub allow_destroy_in: Vec<String>,
+    #[command(flatten)]
+    pub comment: Box<crate::sink::CommentArgs>,
 }
 
 #[derive(Args, Debug)]
@@ -191,7 +193,8 @@ fn run_check(mut args: CheckArgs) -> Result<i32> {
         }
     });
     let github_output = args.github_output.take();
-    let outcome = evaluate_check(args, step.as_ref());
+    let sink = crate::sink::Settings::from_env(&args.comment);
+    let outcome = evaluate_check(args, step.as_ref(), &sink);
     let code = crate::report::exit_code(mode, outcome.as_ref());
     if let (Some(Mode::Report), Some(step), true) = (mode, &step, code != 0) {
         // Fail closed: a plan that is blocked, or that could not be checked, must not be applied.
@@ -214,6 +217,9 @@ fn run_check(mut args: CheckArgs) -> Result<i32> {
                 .map(|r| render::render(format, r, Style::default()))
                 .unwrap_or_default();
             write_stdout(&atlantis_step::policy_check_output(outcome.as_ref(), &body));
+            if let Ok(report) = &outcome {
+                publish_comment(report, &sink);
+            }
             return Ok(code);
         }
         (_, outcome) => outcome?,
@@ -222,7 +228,16 @@ fn run_check(mut args: CheckArgs) -> Result<i32> {
         append_file(&path, &crate::github_action::outputs(&report))?;
     }
     write_stdout(&render::render(format, &report, stdout_style()));
+    publish_comment(&report, &sink);
     Ok(code)
+}
+
+/// Post or update the pull-request comment. Posting never changes the verdict or the exit
+/// code: a failure is a warning, and the report has already gone to stdout.
+fn publish_comment(report: &crate::report::Report, sink: &crate::sink::Settings) {
+    if let Err(e) = crate::sink::publish(report, sink) {
+        let _ = writeln!(std::io::stderr(), "plangate: warning: {e}");
+    }
 }
 
 fn append_file(path: &Path, text: &str) -> Result<()> {
@@ -236,7 +251,11 @@ fn append_file(path: &Path, text: &str) -> Result<()> {
 }
 
 /// Read the inputs, run the rules and write the `--output` files; stdout is the caller's.
-fn evaluate_check(args: CheckArgs, step: Option<&AtlantisStep>) -> Result<crate::report::Report> {
+fn evaluate_check(
+    args: CheckArgs,
+    step: Option<&AtlantisStep>,
+    sink: &crate::sink::Settings,
+) -> Result<crate::report::Report> {
     let cwd = std::env::current_dir()
         .map_err(|e| Error::Usage(format!("cannot read the current directory: {e}")))?;
     let outputs = parse_outputs(&args.outputs)?;
@@ -266,6 +285,11 @@ fn evaluate_check(args: CheckArgs, step: Option<&AtlantisStep>) -> Result<crate:
             path,
         });
     }
+    // Pull-request labels `plangate:destroy:<target>` declare intent, so they are read first.
+    let labels = crate::sink::destroy_labels(sink).unwrap_or_else(|e| {
+        let _ = writeln!(std::io::stderr(), "plangate: warning: {e}");
+        Vec::new()
+    });
     let request = CheckRequest {
         plans,
         atlantis,
@@ -278,6 +302,7 @@ fn evaluate_check(args: CheckArgs, step: Option<&AtlantisStep>) -> Result<crate:
             targets: args
                 .allow_destroy_in
                 .into_iter()
+                .chain(labels)
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
                 .collect(),

@@ -2,6 +2,7 @@
 
 pub mod atlantis;
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 pub mod text;
 
@@ -18,6 +19,7 @@ pub enum Format {
     Sarif,
     /// GitHub Actions `::error`/`::warning` workflow commands
     GithubAnnotations,
+    Markdown,
 }
 
 impl Format {
@@ -28,6 +30,7 @@ impl Format {
             Format::Atlantis => "atlantis",
             Format::Sarif => "sarif",
             Format::GithubAnnotations => "github-annotations",
+            Format::Markdown => "markdown",
         }
     }
 }
@@ -46,5 +49,6 @@ pub fn render(format: Format, report: &Report, style: Style) -> String {
         Format::Atlantis => atlantis::render(report),
         Format::Sarif => sarif::render(report),
         Format::GithubAnnotations => crate::github_action::annotations(report),
+        Format::Markdown => markdown::render(report),
     }
 }

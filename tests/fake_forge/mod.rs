@@ -1,0 +1,425 @@
+//! A small HTTP/1.1 server on 127.0.0.1 for the sink tests: fake GitHub and GitLab endpoints
+//! (comments and notes with `Link` pagination, create, update, delete, labels, statuses),
+//! every request recorded, and canned failures served first when queued.
+
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    /// The raw request target: path and query, exactly as sent.
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Canned {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Comment {
+    pub id: u64,
+    pub author: String,
+    pub body: String,
+}
+
+/// What the fake platform holds.
+#[derive(Debug, Default)]
+pub struct State {
+    pub comments: Vec<Comment>,
+    pub labels: Vec<String>,
+    pub statuses: Vec<Value>,
+    pub requests: Vec<Recorded>,
+    /// Served, one per request, before any normal handling.
+    pub canned: VecDeque<Canned>,
+    pub next_id: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    GitHub,
+    GitLab,
+}
+
+pub struct FakeServer {
+    pub port: u16,
+    pub state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+pub const TOKEN: &str = "tok-SECRET-4242-xyz";
+pub const BOT_LOGIN: &str = "plangate-bot";
+pub const BOT_ID: u64 = 42;
+/// Comments per page: small, so that a few comments already span pages.
+pub const PAGE_SIZE: usize = 2;
+pub const GITHUB_PREFIX: &str = "/api/v3";
+pub const GITLAB_PROJECT: &str = "acme%2Fplatform%2Finfra";
+
+impl FakeServer {
+    pub fn start(flavor: Flavor) -> FakeServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = listener.local_addr().expect("local addr").port();
+        let state = Arc::new(Mutex::new(State {
+            next_id: 1000,
+            ..State::default()
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, st) = (state.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            // Bounded: a test never needs more than this many requests.
+            for stream in listener.incoming().take(5000) {
+                if st.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(stream) = stream {
+                    let _ = serve(stream, &s, flavor, port);
+                }
+            }
+        });
+        FakeServer {
+            port,
+            state,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn github_api(&self) -> String {
+        format!("{}{GITHUB_PREFIX}", self.url())
+    }
+
+    pub fn gitlab_api(&self) -> String {
+        format!("{}/api/v4", self.url())
+    }
+
+    pub fn queue(&self, status: u16, content_type: &'static str, body: &str) {
+        self.state.lock().unwrap().canned.push_back(Canned {
+            status,
+            content_type,
+            body: body.into(),
+        });
+    }
+
+    pub fn add_comment(&self, author: &str, body: &str) -> u64 {
+        let mut s = self.state.lock().unwrap();
+        s.next_id += 1;
+        let id = s.next_id;
+        s.comments.push(Comment {
+            id,
+            author: author.into(),
+            body: body.into(),
+        });
+        id
+    }
+
+    pub fn comments(&self) -> Vec<Comment> {
+        self.state.lock().unwrap().comments.clone()
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.state.lock().unwrap().requests.clear();
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve(
+    stream: TcpStream,
+    state: &Mutex<State>,
+    flavor: Flavor,
+    port: u16,
+) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
+        return Ok(());
+    };
+    let (method, target) = (method.to_string(), target.to_string());
+    let mut headers = Vec::new();
+    let mut length = 0usize;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
+            break;
+        }
+        if let Some((k, v)) = h.trim_end().split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+            headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let request = Recorded {
+        method,
+        target,
+        headers,
+        body: String::from_utf8_lossy(&body).into(),
+    };
+    let (status, content_type, extra, body) = {
+        let mut s = state.lock().unwrap();
+        s.requests.push(request.clone());
+        match s.canned.pop_front() {
+            Some(c) => (c.status, c.content_type, Vec::new(), c.body),
+            None => match flavor {
+                Flavor::GitHub => github(&request, &mut s, port),
+                Flavor::GitLab => gitlab(&request, &mut s, port),
+            },
+        }
+    };
+    let mut out = stream;
+    let mut head = format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in extra {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    out.write_all(head.as_bytes())?;
+    out.write_all(body.as_bytes())?;
+    out.flush()
+}
+
+type Answer = (u16, &'static str, Vec<(String, String)>, String);
+
+fn json_answer(status: u16, v: Value) -> Answer {
+    (status, "application/json", Vec::new(), v.to_string())
+}
+
+fn page_of(req: &Recorded) -> usize {
+    req.target
+        .split(['?', '&'])
+        .find_map(|kv| kv.strip_prefix("page="))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+}
+
+fn paged(req: &Recorded, items: Vec<Value>, port: u16) -> Answer {
+    let page = page_of(req);
+    let start = (page - 1) * PAGE_SIZE;
+    let chunk: Vec<Value> = items.iter().skip(start).take(PAGE_SIZE).cloned().collect();
+    let mut extra = Vec::new();
+    if start + PAGE_SIZE < items.len() {
+        let base = req.target.split('?').next().unwrap_or_default();
+        extra.push((
+            "Link".to_string(),
+            format!(
+                "<http://127.0.0.1:{port}{base}?per_page=100&page={}>; rel=\"next\", <http://127.0.0.1:{port}{base}?page=1>; rel=\"first\"",
+                page + 1
+            ),
+        ));
+    }
+    (
+        200,
+        "application/json",
+        extra,
+        Value::Array(chunk).to_string(),
+    )
+}
+
+fn body_of(req: &Recorded) -> String {
+    serde_json::from_str::<Value>(&req.body)
+        .ok()
+        .and_then(|v| v.get("body").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn github(req: &Recorded, s: &mut State, port: u16) -> Answer {
+    if req.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
+        return json_answer(401, json!({"message": "Bad credentials"}));
+    }
+    let path = req.path().to_string();
+    let Some(route) = path.strip_prefix(GITHUB_PREFIX) else {
+        return json_answer(404, json!({"message": "Not Found"}));
+    };
+    let segments: Vec<&str> = route.trim_start_matches('/').split('/').collect();
+    let comment_json = |c: &Comment| {
+        json!({"id": c.id, "body": c.body, "user": {"login": c.author},
+               "html_url": format!("https://github.example/acme/infra/pull/7#issuecomment-{}", c.id)})
+    };
+    match (req.method.as_str(), segments.as_slice()) {
+        ("GET", ["user"]) => json_answer(200, json!({"login": BOT_LOGIN})),
+        ("GET", ["repos", _, _, "issues", _, "comments"]) => {
+            let items = s.comments.iter().map(comment_json).collect();
+            paged(req, items, port)
+        }
+        ("POST", ["repos", _, _, "issues", _, "comments"]) => {
+            s.next_id += 1;
+            let c = Comment {
+                id: s.next_id,
+                author: BOT_LOGIN.into(),
+                body: body_of(req),
+            };
+            let v = comment_json(&c);
+            s.comments.push(c);
+            json_answer(201, v)
+        }
+        ("PATCH", ["repos", _, _, "issues", "comments", id]) => {
+            let body = body_of(req);
+            match s.comments.iter_mut().find(|c| c.id.to_string() == *id) {
+                Some(c) => {
+                    c.body = body;
+                    let v = comment_json(c);
+                    json_answer(200, v)
+                }
+                None => json_answer(404, json!({"message": "Not Found"})),
+            }
+        }
+        ("DELETE", ["repos", _, _, "issues", "comments", id]) => {
+            s.comments.retain(|c| c.id.to_string() != *id);
+            (204, "application/json", Vec::new(), String::new())
+        }
+        ("GET", ["repos", _, _, "issues", _, "labels"]) => {
+            let items = s.labels.iter().map(|l| json!({"name": l})).collect();
+            paged(req, items, port)
+        }
+        ("GET", ["repos", _, _, "pulls", _]) => {
+            json_answer(200, json!({"head": {"sha": "feedface"}}))
+        }
+        ("POST", ["repos", _, _, "statuses", sha]) => {
+            let mut v: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+            v["sha"] = Value::String(sha.to_string());
+            s.statuses.push(v.clone());
+            json_answer(201, v)
+        }
+        _ => json_answer(404, json!({"message": "Not Found"})),
+    }
+}
+
+fn gitlab(req: &Recorded, s: &mut State, port: u16) -> Answer {
+    if req.header("private-token") != Some(TOKEN) {
+        return json_answer(401, json!({"message": "401 Unauthorized"}));
+    }
+    let path = req.path().to_string();
+    let Some(route) = path.strip_prefix("/api/v4/") else {
+        return json_answer(404, json!({"message": "404 Not Found"}));
+    };
+    let segments: Vec<&str> = route.split('/').collect();
+    let note_json = |c: &Comment| {
+        let id = if c.author == BOT_LOGIN { BOT_ID } else { 7 };
+        json!({"id": c.id, "body": c.body, "system": false, "author": {"id": id, "username": c.author}})
+    };
+    match (req.method.as_str(), segments.as_slice()) {
+        ("GET", ["user"]) => json_answer(200, json!({"id": BOT_ID, "username": BOT_LOGIN})),
+        ("GET", ["projects", p, "merge_requests", _]) if *p == GITLAB_PROJECT => {
+            json_answer(200, json!({"labels": s.labels, "sha": "c0ffee"}))
+        }
+        ("GET", ["projects", p, "merge_requests", _, "notes"]) if *p == GITLAB_PROJECT => {
+            let mut items: Vec<Value> = s.comments.iter().map(note_json).collect();
+            items.insert(0, json!({"id": 1, "body": "added 1 commit", "system": true, "author": {"id": BOT_ID}}));
+            paged(req, items, port)
+        }
+        ("POST", ["projects", p, "merge_requests", _, "notes"]) if *p == GITLAB_PROJECT => {
+            s.next_id += 1;
+            let c = Comment {
+                id: s.next_id,
+                author: BOT_LOGIN.into(),
+                body: body_of(req),
+            };
+            let v = note_json(&c);
+            s.comments.push(c);
+            json_answer(201, v)
+        }
+        ("PUT", ["projects", p, "merge_requests", _, "notes", id]) if *p == GITLAB_PROJECT => {
+            let body = body_of(req);
+            match s.comments.iter_mut().find(|c| c.id.to_string() == *id) {
+                Some(c) => {
+                    c.body = body;
+                    let v = note_json(c);
+                    json_answer(200, v)
+                }
+                None => json_answer(404, json!({"message": "404 Not Found"})),
+            }
+        }
+        ("POST", ["projects", p, "statuses", sha]) if *p == GITLAB_PROJECT => {
+            let mut v: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+            v["sha"] = Value::String(sha.to_string());
+            s.statuses.push(v.clone());
+            json_answer(201, v)
+        }
+        _ => json_answer(404, json!({"message": "404 Not Found"})),
+    }
+}
+
+/// A plan with a cross-environment destroy (blocked) and an untagged delete (warning).
+pub const BLOCKING_PLAN: &str = r#"{"format_version":"1.2","terraform_version":"1.9.0","complete":true,
+ "resource_changes":[
+  {"address":"aws_instance.web[0]","mode":"managed","type":"aws_instance","name":"web","index":0,"change":{"actions":["delete"],"before":{"tags":{"env":"dev"}},"after":null}},
+  {"address":"aws_instance.web[1]","mode":"managed","type":"aws_instance","name":"web","index":1,"change":{"actions":["delete"],"before":{"tags":{"env":"dev"}},"after":null}},
+  {"address":"aws_s3_bucket.logs","mode":"managed","type":"aws_s3_bucket","name":"logs","change":{"actions":["delete"],"before":{"bucket":"x"},"after":null}}
+ ]}"#;
+
+/// A plan that only updates.
+pub const PASSING_PLAN: &str = r#"{"format_version":"1.2","terraform_version":"1.9.0","complete":true,
+ "resource_changes":[
+  {"address":"aws_iam_role.ci","mode":"managed","type":"aws_iam_role","name":"ci","change":{"actions":["update"],"before":{},"after":{}}}
+ ]}"#;
+
+pub fn write_plan(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write plan");
+    path
+}
+
+/// Run the binary in `dir` with exactly the given environment (nothing inherited but PATH).
+pub fn plangate(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_plangate"));
+    cmd.current_dir(dir).args(args).env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    cmd.env("PLANGATE_HTTP_BACKOFF_MS", "0");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run plangate")
+}
