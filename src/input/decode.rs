@@ -49,7 +49,9 @@ pub fn json_text(bytes: &[u8]) -> Result<Cow<'_, [u8]>, DecodeProblem> {
         ));
     }
     if body[0] == b'<' {
-        let what = if starts_with_ignore_case(body, b"<!doctype html") || contains_ignore_case(body, b"<html") {
+        let what = if starts_with_ignore_case(body, b"<!doctype html")
+            || contains_ignore_case(body, b"<html")
+        {
             "an HTML page"
         } else {
             "XML or HTML"
@@ -66,7 +68,10 @@ pub fn json_text(bytes: &[u8]) -> Result<Cow<'_, [u8]>, DecodeProblem> {
             .is_some_and(|b| b.is_ascii_alphabetic() && !matches!(b, b't' | b'f' | b'n'));
     if (body[0] != b'{' && body[0] != b'[') || bracket_noise {
         if let Some(offset) = memchr::memchr(b'{', body) {
-            let line = 1 + text[..first + offset].iter().filter(|&&b| b == b'\n').count();
+            let line = 1 + text[..first + offset]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
             let noise = first_line_preview(body);
             return Err(DecodeProblem(format!(
                 "has text before the JSON (starting `{noise}`; the JSON starts on line {line}): a CI wrapper's output? Write the file with `terraform show -json PLANFILE > plan.json` (in GitHub Actions, set `terraform_wrapper: false` in setup-terraform)"
@@ -124,6 +129,46 @@ fn first_line_preview(body: &[u8]) -> String {
     }
 }
 
+/// How deep JSON may nest anywhere in a document, skipped sections included: the depth serde
+/// refuses beyond in the parts the gate reads. Terraform writes far shallower documents.
+pub const MAX_DEPTH: usize = 128;
+
+/// The byte offset where already-parsed JSON first nests deeper than `limit`, if it does.
+///
+/// Sections the gate skips are skipped without a depth limit (iteratively, so safely); this
+/// scan makes a document nested absurdly deep anywhere an error rather than a plan. It assumes
+/// valid JSON and only tracks strings and brackets, jumping through strings with memchr.
+pub fn exceeds_depth(json: &[u8], limit: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < json.len() {
+        match json[i] {
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > limit {
+                    return Some(i);
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'"' => {
+                // Skip to the closing quote, stepping over escapes.
+                i += 1;
+                while let Some(offset) = memchr::memchr2(b'"', b'\\', &json[i..]) {
+                    i += offset;
+                    if json[i] == b'\\' {
+                        i += 2;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,7 +222,8 @@ mod tests {
 
     #[test]
     fn wrapper_noise_is_named_with_the_json_line() {
-        let p = problem(b"[command]/usr/bin/terraform show -json plan\n{\"format_version\":\"1.2\"}");
+        let p =
+            problem(b"[command]/usr/bin/terraform show -json plan\n{\"format_version\":\"1.2\"}");
         assert!(p.contains("text before the JSON"), "{p}");
         assert!(p.contains("line 2"), "{p}");
         assert!(p.contains("[command]/usr/bin/terraform"), "{p}");
@@ -187,6 +233,14 @@ mod tests {
     fn utf16_without_bom_is_named() {
         let p = problem(b"{\x00\"\x00a\x00");
         assert!(p.contains("UTF-16"), "{p}");
+    }
+
+    #[test]
+    fn nesting_depth_is_measured_outside_strings_only() {
+        assert_eq!(exceeds_depth(b"[[[]]]", 3), None);
+        assert_eq!(exceeds_depth(b"[[[[]]]]", 3), Some(3));
+        assert_eq!(exceeds_depth(br#"{"a":"[[[[\\\"[[[["}"#, 1), None);
+        assert_eq!(exceeds_depth(br#"{"a\\":[[]]}"#, 2), Some(8));
     }
 
     #[test]
