@@ -95,6 +95,7 @@ fn deeply_nested_json_is_refused_wherever_it_sits() {
     let dir = tempfile::tempdir().unwrap();
     let depth = 200_000;
     let nest = |open: &str, close: &str| format!("{}{}", open.repeat(depth), close.repeat(depth));
+    let deep_object = format!("{}1{}", r#"{"a":"#.repeat(depth), "}".repeat(depth));
     let cases = [
         ("top.json", nest("[", "]")),
         (
@@ -105,7 +106,7 @@ fn deeply_nested_json_is_refused_wherever_it_sits() {
             "before.json",
             format!(
                 r#"{PLAN_HEAD}"resource_changes":[{{"address":"a.b","mode":"managed","type":"a","name":"b","change":{{"actions":["delete"],"before":{}}}}}]}}"#,
-                format!("{}1{}", r#"{"a":"#.repeat(depth), "}".repeat(depth))
+                deep_object
             ),
         ),
         (

@@ -86,7 +86,7 @@ pub fn json_text(bytes: &[u8]) -> Result<Cow<'_, [u8]>, DecodeProblem> {
 }
 
 fn utf16_to_utf8(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, DecodeProblem> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(DecodeProblem(
             "is UTF-16 with an odd number of bytes: the file is truncated".into(),
         ));

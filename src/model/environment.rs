@@ -232,7 +232,7 @@ impl ResourceEnvironmentConfig {
         };
         // 1. Tags and labels under the configured keys.
         for map_name in TAG_MAPS {
-            if let Some(found) = self.from_map(envs, before, sensitive, &[map_name], map_name) {
+            if let Some(found) = self.in_map(envs, before, sensitive, &[map_name], map_name) {
                 return Some(found);
             }
         }
@@ -240,7 +240,7 @@ impl ResourceEnvironmentConfig {
         for (i, _) in array_items(before.get("metadata")).enumerate() {
             let idx = i.to_string();
             if let Some(found) =
-                self.from_map(envs, before, sensitive, &["metadata", &idx, "labels"], "label")
+                self.in_map(envs, before, sensitive, &["metadata", &idx, "labels"], "label")
             {
                 return Some(found);
             }
@@ -300,7 +300,7 @@ impl ResourceEnvironmentConfig {
         None
     }
 
-    fn from_map(
+    fn in_map(
         &self,
         envs: &Environments,
         before: &Value,
