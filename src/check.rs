@@ -94,7 +94,7 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
             project,
             plan,
             arg.path.clone(),
-            source.sha256.clone(),
+            source.sha256().to_string(),
             &request.policy,
         ));
     }

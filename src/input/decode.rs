@@ -129,6 +129,46 @@ fn first_line_preview(body: &[u8]) -> String {
     }
 }
 
+/// How deep JSON may nest anywhere in a document, skipped sections included: the depth serde
+/// refuses beyond in the parts the gate reads. Terraform writes far shallower documents.
+pub const MAX_DEPTH: usize = 128;
+
+/// The byte offset where already-parsed JSON first nests deeper than `limit`, if it does.
+///
+/// Sections the gate skips are skipped without a depth limit (iteratively, so safely); this
+/// scan makes a document nested absurdly deep anywhere an error rather than a plan. It assumes
+/// valid JSON and only tracks strings and brackets, jumping through strings with memchr.
+pub fn exceeds_depth(json: &[u8], limit: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < json.len() {
+        match json[i] {
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > limit {
+                    return Some(i);
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'"' => {
+                // Skip to the closing quote, stepping over escapes.
+                i += 1;
+                while let Some(offset) = memchr::memchr2(b'"', b'\\', &json[i..]) {
+                    i += offset;
+                    if json[i] == b'\\' {
+                        i += 2;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +233,14 @@ mod tests {
     fn utf16_without_bom_is_named() {
         let p = problem(b"{\x00\"\x00a\x00");
         assert!(p.contains("UTF-16"), "{p}");
+    }
+
+    #[test]
+    fn nesting_depth_is_measured_outside_strings_only() {
+        assert_eq!(exceeds_depth(b"[[[]]]", 3), None);
+        assert_eq!(exceeds_depth(b"[[[[]]]]", 3), Some(3));
+        assert_eq!(exceeds_depth(br#"{"a":"[[[[\\\"[[[["}"#, 1), None);
+        assert_eq!(exceeds_depth(br#"{"a\\":[[]]}"#, 2), Some(8));
     }
 
     #[test]

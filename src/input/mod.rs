@@ -16,13 +16,74 @@ use crate::{Error, Result};
 /// asked: Atlantis keeps stdin open). Anything but a regular file is refused, so that a FIFO
 /// nobody writes to cannot hang the gate.
 pub fn read_input_file(path: &Path) -> Result<Vec<u8>> {
+    match open_input(path)? {
+        Opened::Stdin(bytes) => Ok(bytes),
+        Opened::File(mut file, meta) => read_all(path, &mut file, meta.len()),
+    }
+}
+
+/// The bytes of an input file, as [`read_input_bytes`] got them.
+pub enum InputBytes {
+    /// A large regular file, memory-mapped: no heap copy, the page cache is read in place.
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for InputBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            InputBytes::Mapped(map) => map,
+            InputBytes::Read(bytes) => bytes,
+        }
+    }
+}
+
+/// Files at least this large are memory-mapped; below it a plain read is as fast.
+const MAP_THRESHOLD: u64 = 1 << 20;
+
+/// Like [`read_input_file`], but memory-maps large regular files. Plans reach hundreds of MB:
+/// mapping spares the copy into the heap and the zeroing of as many fresh pages.
+pub fn read_input_bytes(path: &Path) -> Result<InputBytes> {
+    let (file, meta) = match open_input(path)? {
+        Opened::Stdin(bytes) => return Ok(InputBytes::Read(bytes)),
+        Opened::File(file, meta) => (file, meta),
+    };
+    if meta.len() < MAP_THRESHOLD {
+        let mut file = file;
+        return read_all(path, &mut file, meta.len()).map(InputBytes::Read);
+    }
+    // SAFETY: the map is only read. Plan files are written before the gate runs and not
+    // changed while it reads them; if one were truncated meanwhile, reading the lost pages
+    // would stop the process with SIGBUS: a failure exit, never a pass.
+    match unsafe { memmap2::Mmap::map(&file) } {
+        Ok(map) => {
+            #[cfg(unix)]
+            let _ = map.advise(memmap2::Advice::Sequential);
+            Ok(InputBytes::Mapped(map))
+        }
+        // Some file systems cannot map: read instead.
+        Err(_) => {
+            let mut file = file;
+            read_all(path, &mut file, meta.len()).map(InputBytes::Read)
+        }
+    }
+}
+
+enum Opened {
+    Stdin(Vec<u8>),
+    File(std::fs::File, std::fs::Metadata),
+}
+
+fn open_input(path: &Path) -> Result<Opened> {
     if path == Path::new("-") {
         let mut bytes = Vec::new();
         std::io::stdin()
             .lock()
             .read_to_end(&mut bytes)
             .map_err(|e| Error::input(Path::new("<stdin>"), format!("could not be read: {e}")))?;
-        return Ok(bytes);
+        return Ok(Opened::Stdin(bytes));
     }
     let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
     if meta.is_dir() {
@@ -34,7 +95,20 @@ pub fn read_input_file(path: &Path) -> Result<Vec<u8>> {
             "is not a regular file (a FIFO or device?): write the plan to a file, or pipe it with `--plan -`",
         ));
     }
-    std::fs::read(path).map_err(|e| io_error(path, &e))
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
+    // Checked again on the open file: the path may have been swapped for a FIFO in between.
+    let meta = file.metadata().map_err(|e| io_error(path, &e))?;
+    if !meta.is_file() {
+        return Err(Error::input(path, "is not a regular file"));
+    }
+    Ok(Opened::File(file, meta))
+}
+
+fn read_all(path: &Path, file: &mut std::fs::File, size_hint: u64) -> Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(usize::try_from(size_hint).unwrap_or(0).saturating_add(1));
+    file.read_to_end(&mut bytes)
+        .map_err(|e| io_error(path, &e))?;
+    Ok(bytes)
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> Error {

@@ -6,68 +6,123 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::input::decode;
+use crate::input::{decode, InputBytes};
 use crate::model::change::{Action, DriftChange, Mode, ResourceChange};
 use crate::{Error, Result};
 
 /// The bytes of one plan file, kept alive while the parsed [`Plan`] borrows from them.
 pub struct PlanSource {
     pub path: PathBuf,
-    /// SHA-256 of the file exactly as read, hex: identifies the plan in comments and reports.
-    pub sha256: String,
-    text: Vec<u8>,
+    /// The file exactly as read (memory-mapped when large): what the SHA-256 covers.
+    bytes: InputBytes,
+    /// The JSON text when the file had to be transcoded (UTF-16); else it is `bytes[start..]`.
+    transcoded: Option<Vec<u8>>,
     start: usize,
+    sha256: OnceLock<String>,
 }
+
+/// Below this size the hash is computed on the parsing thread: a thread is not worth it.
+const PARALLEL_HASH_MIN: usize = 4 << 20;
 
 impl PlanSource {
     /// Read a plan file (`-` is standard input) and decode it to JSON text.
     pub fn read(path: &Path) -> Result<PlanSource> {
-        let bytes = crate::input::read_input_file(path)?;
-        PlanSource::from_bytes(path, bytes)
+        let bytes = crate::input::read_input_bytes(path)?;
+        PlanSource::from_input(path, bytes)
     }
 
     /// Decode bytes already read (BOMs, UTF-16) and refuse what cannot be plan JSON.
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<PlanSource> {
-        let sha256 = crate::input::sha256_hex(&bytes);
+        PlanSource::from_input(path, InputBytes::Read(bytes))
+    }
+
+    fn from_input(path: &Path, bytes: InputBytes) -> Result<PlanSource> {
         let decoded = decode::json_text(&bytes).map_err(|p| Error::input(path, p.0))?;
-        let (text, start) = match decoded {
-            Cow::Borrowed(slice) => {
-                let start = slice.as_ptr() as usize - bytes.as_ptr() as usize;
-                (bytes, start)
-            }
-            Cow::Owned(owned) => (owned, 0),
+        let (transcoded, start) = match decoded {
+            Cow::Borrowed(slice) => (None, slice.as_ptr() as usize - bytes.as_ptr() as usize),
+            Cow::Owned(owned) => (Some(owned), 0),
         };
-        // serde skips unused strings without checking them: validate the whole text once.
-        if let Err(e) = std::str::from_utf8(&text[start..]) {
-            let line = 1 + text[start..start + e.valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            return Err(Error::input(
-                path,
-                format!("is not valid UTF-8 (invalid bytes on line {line}): expected the output of `terraform show -json PLANFILE`"),
-            ));
-        }
         Ok(PlanSource {
             path: path.to_path_buf(),
-            sha256,
-            text,
+            bytes,
+            transcoded,
             start,
+            sha256: OnceLock::new(),
         })
     }
 
     pub fn json(&self) -> &[u8] {
-        &self.text[self.start..]
+        match &self.transcoded {
+            Some(text) => text,
+            None => &self.bytes[self.start..],
+        }
     }
 
-    /// Parse and validate the plan.
+    /// SHA-256 of the file exactly as read, lower-case hex: identifies the plan in comments
+    /// and reports.
+    pub fn sha256(&self) -> &str {
+        self.sha256
+            .get_or_init(|| crate::input::sha256_hex(&self.bytes))
+    }
+
+    /// Parse and validate the plan. On a large file the SHA-256 (and the nesting check) run
+    /// on a second thread meanwhile: hashing costs about as much as parsing, and the two
+    /// share nothing.
     pub fn parse(&self) -> Result<Plan<'_>> {
-        parse_plan(self.json(), &self.path)
+        let json = self.json();
+        // serde skips unused strings without checking them, so the whole text is validated as
+        // UTF-8 here, beside the hash and the nesting check.
+        let check = || {
+            let digest = crate::input::sha256_hex(&self.bytes);
+            let bad_utf8 = std::str::from_utf8(json).err().map(|e| e.valid_up_to());
+            (
+                digest,
+                decode::exceeds_depth(json, decode::MAX_DEPTH),
+                bad_utf8,
+            )
+        };
+        let (plan, (digest, too_deep, bad_utf8)) = if self.bytes.len() < PARALLEL_HASH_MIN {
+            (parse_plan(json, &self.path), check())
+        } else {
+            std::thread::scope(|scope| {
+                let worker = std::thread::Builder::new()
+                    .name("sha256".into())
+                    .spawn_scoped(scope, check);
+                let plan = parse_plan(json, &self.path);
+                // A thread that could not start (or failed) leaves the work to this one.
+                let checked = match worker.map(|h| h.join()) {
+                    Ok(Ok(checked)) => checked,
+                    _ => check(),
+                };
+                (plan, checked)
+            })
+        };
+        let _ = self.sha256.set(digest);
+        if let Some(offset) = bad_utf8 {
+            let line = 1 + memchr::memchr_iter(b'\n', &json[..offset]).count();
+            return Err(Error::input(
+                &self.path,
+                format!("is not valid UTF-8 (invalid bytes on line {line}): expected the output of `terraform show -json PLANFILE`"),
+            ));
+        }
+        let plan = plan?;
+        if let Some(offset) = too_deep {
+            let line = 1 + memchr::memchr_iter(b'\n', &json[..offset]).count();
+            return Err(Error::input(
+                &self.path,
+                format!(
+                    "nests JSON deeper than {} levels (line {line}): not a plan Terraform writes",
+                    decode::MAX_DEPTH
+                ),
+            ));
+        }
+        Ok(plan)
     }
 }
 
@@ -115,8 +170,8 @@ struct RawPlan<'a> {
     resource_changes: Option<Vec<RawResourceChange<'a>>>,
     #[serde(borrow, default)]
     resource_drift: Option<Vec<RawDrift<'a>>>,
-    #[serde(default)]
-    prior_state: Option<RawState>,
+    #[serde(borrow, default)]
+    prior_state: Option<RawState<'a>>,
     #[serde(default)]
     planned_values: Option<IgnoredAny>,
     // Present in state files and in `terraform show -json` of a state: used to name them.
@@ -187,33 +242,34 @@ struct RawDriftChange<'a> {
     actions: Vec<Cow<'a, str>>,
 }
 
+// Only the mode of each prior-state resource is read (borrowed): its values are skipped.
 #[derive(Deserialize)]
-struct RawState {
-    #[serde(default)]
-    values: Option<RawStateValues>,
+struct RawState<'a> {
+    #[serde(borrow, default)]
+    values: Option<RawStateValues<'a>>,
 }
 
 #[derive(Deserialize)]
-struct RawStateValues {
-    #[serde(default)]
-    root_module: Option<RawStateModule>,
+struct RawStateValues<'a> {
+    #[serde(borrow, default)]
+    root_module: Option<RawStateModule<'a>>,
 }
 
 #[derive(Deserialize)]
-struct RawStateModule {
-    #[serde(default)]
-    resources: Option<Vec<RawStateResource>>,
-    #[serde(default)]
-    child_modules: Option<Vec<RawStateModule>>,
+struct RawStateModule<'a> {
+    #[serde(borrow, default)]
+    resources: Option<Vec<RawStateResource<'a>>>,
+    #[serde(borrow, default)]
+    child_modules: Option<Vec<RawStateModule<'a>>>,
 }
 
 #[derive(Deserialize)]
-struct RawStateResource {
-    #[serde(default)]
-    mode: Option<String>,
+struct RawStateResource<'a> {
+    #[serde(borrow, default)]
+    mode: Option<Cow<'a, str>>,
 }
 
-impl RawStateModule {
+impl RawStateModule<'_> {
     fn managed_count(&self) -> usize {
         let own = self
             .resources
