@@ -24,7 +24,7 @@ seed() { # target, then source files/dirs
   mkdir -p "$dir" "$ROOT/fuzz/corpus/$target"
   for src in "$@"; do
     [ -e "$src" ] || continue
-    find "$src" -type f -size -1M | while read -r f; do
+    find "$src" -type f -size -1024k | while read -r f; do
       cp "$f" "$dir/$(sha1sum "$f" | cut -c1-16)"
     done
   done

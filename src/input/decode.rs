@@ -153,7 +153,10 @@ pub fn exceeds_depth(json: &[u8], limit: usize) -> Option<usize> {
             b'"' => {
                 // Skip to the closing quote, stepping over escapes.
                 i += 1;
-                while let Some(offset) = memchr::memchr2(b'"', b'\\', &json[i..]) {
+                while let Some(offset) = json
+                    .get(i..)
+                    .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                {
                     i += offset;
                     if json[i] == b'\\' {
                         i += 2;
@@ -241,6 +244,9 @@ mod tests {
         assert_eq!(exceeds_depth(b"[[[[]]]]", 3), Some(3));
         assert_eq!(exceeds_depth(br#"{"a":"[[[[\\\"[[[["}"#, 1), None);
         assert_eq!(exceeds_depth(br#"{"a\\":[[]]}"#, 2), Some(8));
+        // Invalid JSON (the scan may run beside a failing parse): never out of bounds.
+        assert_eq!(exceeds_depth(b"[\"fe\\", 8), None);
+        assert_eq!(exceeds_depth(b"\"\\", 8), None);
     }
 
     #[test]
