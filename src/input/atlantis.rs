@@ -10,7 +10,6 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -262,13 +261,13 @@ pub struct WorkflowHook {
 /// A missing, unreadable, non-UTF-8 or empty file is an [`Error::Input`]; everything Atlantis
 /// would reject is an [`Error::Config`] with one diagnostic per problem.
 pub fn load(path: &Path) -> crate::Result<AtlantisConfig> {
-    let text = read_text(path)?;
+    let text = crate::input::read_text_file(path, MAX_FILE_BYTES)?;
     parse(&text, path)
 }
 
 /// Reads and validates a server-side repos.yaml at `path`.
 pub fn load_repos_yaml(path: &Path) -> crate::Result<ReposConfig> {
-    let text = read_text(path)?;
+    let text = crate::input::read_text_file(path, MAX_FILE_BYTES)?;
     parse_repos_yaml(&text, path)
 }
 
@@ -348,65 +347,6 @@ pub fn normalize_dir(dir: &str) -> String {
 // ------------------------------------------------------------------------------------------
 // Reading the file
 // ------------------------------------------------------------------------------------------
-
-fn read_text(path: &Path) -> crate::Result<String> {
-    let metadata = fs::metadata(path).map_err(|e| Error::input(path, io_reason(&e)))?;
-    if metadata.is_dir() {
-        return Err(Error::input(path, "is a directory, not a YAML file"));
-    }
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(Error::input(
-            path,
-            format!(
-                "is too large for an Atlantis config ({} bytes; the limit is {MAX_FILE_BYTES})",
-                metadata.len()
-            ),
-        ));
-    }
-    let bytes = fs::read(path).map_err(|e| Error::input(path, io_reason(&e)))?;
-    decode_text(&bytes).map_err(|message| Error::input(path, message))
-}
-
-fn io_reason(error: &io::Error) -> String {
-    match error.kind() {
-        io::ErrorKind::NotFound => "cannot read: no such file".to_string(),
-        io::ErrorKind::PermissionDenied => "cannot read: permission denied".to_string(),
-        _ => format!("cannot read: {error}"),
-    }
-}
-
-/// UTF-8 (with or without a BOM), or UTF-16 with a BOM (what PowerShell's `>` writes).
-fn decode_text(bytes: &[u8]) -> Result<String, String> {
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return utf8(rest);
-    }
-    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
-        return utf16(rest, u16::from_le_bytes);
-    }
-    if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
-        return utf16(rest, u16::from_be_bytes);
-    }
-    utf8(bytes)
-}
-
-fn utf8(bytes: &[u8]) -> Result<String, String> {
-    String::from_utf8(bytes.to_vec()).map_err(|e| {
-        format!(
-            "is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
-    })
-}
-
-fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, String> {
-    if !bytes.len().is_multiple_of(2) {
-        return Err("is not valid UTF-16 text (odd number of bytes)".to_string());
-    }
-    let units = bytes.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
-    char::decode_utf16(units)
-        .collect::<Result<String, _>>()
-        .map_err(|_| "is not valid UTF-16 text".to_string())
-}
 
 // ------------------------------------------------------------------------------------------
 // YAML tree with positions
@@ -685,7 +625,9 @@ fn source_text(source: &str, location: &Location) -> Option<String> {
 
 /// One line from a serde-saphyr error: its message (without the crate's API hints or
 /// snippet) and its location.
-fn yaml_diagnostic(path: &Path, error: &serde_saphyr::Error) -> Diagnostic {
+/// One-line `file:line:col: message` from a serde-saphyr error, for every YAML file plangate
+/// reads (its Display adds a multi-line snippet and API hints).
+pub(crate) fn yaml_diagnostic(path: &Path, error: &serde_saphyr::Error) -> Diagnostic {
     use serde_saphyr::Error as E;
     let mut inner = error;
     while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = inner {
@@ -3624,10 +3566,10 @@ mod tests {
         assert!(load(&good).is_ok());
 
         let missing = dir.path().join("missing.yaml");
-        assert_eq!(input_message(load(&missing)), "cannot read: no such file");
+        assert_eq!(input_message(load(&missing)), "does not exist");
         assert_eq!(
             input_message(load(dir.path())),
-            "is a directory, not a YAML file"
+            "is a directory, not a file"
         );
 
         let empty = dir.path().join("empty.yaml");

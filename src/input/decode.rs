@@ -85,6 +85,24 @@ pub fn json_text(bytes: &[u8]) -> Result<Cow<'_, [u8]>, DecodeProblem> {
     Ok(text)
 }
 
+/// Decode a configuration file's bytes: UTF-8 with or without a BOM, or UTF-16 with a BOM
+/// (what PowerShell's `>` writes).
+pub fn text(bytes: &[u8]) -> Result<String, DecodeProblem> {
+    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        return utf16_to_utf8(rest, u16::from_le_bytes);
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        return utf16_to_utf8(rest, u16::from_be_bytes);
+    }
+    let rest = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    String::from_utf8(rest.to_vec()).map_err(|e| {
+        DecodeProblem(format!(
+            "is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
 fn utf16_to_utf8(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, DecodeProblem> {
     if !bytes.len().is_multiple_of(2) {
         return Err(DecodeProblem(

@@ -71,6 +71,27 @@ pub fn read_input_bytes(path: &Path) -> Result<InputBytes> {
     }
 }
 
+/// Read a configuration file (atlantis.yaml, the policy) as text: a regular file no larger
+/// than `max_bytes`, decoded by [`decode::text`]. Every error names the file.
+pub fn read_text_file(path: &Path, max_bytes: u64) -> Result<String> {
+    let bytes = match open_input(path)? {
+        Opened::Stdin(bytes) => bytes,
+        Opened::File(mut file, meta) => {
+            if meta.len() > max_bytes {
+                return Err(Error::input(
+                    path,
+                    format!(
+                        "is too large for a configuration file ({} bytes; the limit is {max_bytes})",
+                        meta.len()
+                    ),
+                ));
+            }
+            read_all(path, &mut file, meta.len())?
+        }
+    };
+    decode::text(&bytes).map_err(|p| Error::input(path, p.0))
+}
+
 enum Opened {
     Stdin(Vec<u8>),
     File(std::fs::File, std::fs::Metadata),
@@ -150,4 +171,33 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         out.push_str(&format!("{b:02x}"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_files_are_capped_and_decoded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("atlantis.yaml");
+        std::fs::write(&path, b"\xEF\xBB\xBFversion: 3\n").unwrap();
+        assert_eq!(read_text_file(&path, 100).unwrap(), "version: 3\n");
+        let err = read_text_file(&path, 4).unwrap_err().to_string();
+        assert!(err.contains("too large"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("atlantis.yaml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: mkfifo is not available");
+            return;
+        }
+        let err = read_text_file(&fifo, 1 << 20).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+    }
 }

@@ -18,6 +18,9 @@ use crate::{Error, Result};
 /// The built-in default policy, shipped as `policies/default.yaml`.
 pub const DEFAULT_POLICY: &str = include_str!("../../policies/default.yaml");
 
+/// A policy is a few KB; anything far larger is not one.
+const MAX_POLICY_BYTES: u64 = 4 * 1024 * 1024;
+
 /// The commented starter policy `plangate init` writes.
 pub const STARTER_POLICY: &str = include_str!("../../policies/starter.yaml");
 
@@ -253,10 +256,8 @@ impl Policy {
 
     /// Read a user's policy file and lay it over the built-in default.
     pub fn load(path: &Path) -> Result<Policy> {
-        let bytes = crate::input::read_input_file(path)?;
-        let text =
-            String::from_utf8(bytes).map_err(|_| Error::input(path, "is not valid UTF-8 text"))?;
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let text = crate::input::read_text_file(path, MAX_POLICY_BYTES)?;
+        let text = text.as_str();
         Policy::from_layers(
             DEFAULT_POLICY,
             Path::new("policies/default.yaml"),
@@ -664,7 +665,7 @@ fn parse_raw(text: &str, path: &Path) -> Result<RawPolicy> {
     }
     crate::input::on_yaml_stack(|| {
         serde_saphyr::from_str_with_options::<RawPolicy>(text, yaml_options())
-            .map_err(|e| Error::config(yaml_diagnostic(path, &e)))
+            .map_err(|e| Error::config(crate::input::atlantis::yaml_diagnostic(path, &e)))
     })
 }
 
@@ -677,23 +678,6 @@ pub fn yaml_options() -> serde_saphyr::Options {
     budget.max_nodes = 1_000_000;
     options.budget = Some(budget);
     options
-}
-
-/// One-line `file:line:col: message` from a serde-saphyr error (its Display adds a snippet).
-pub fn yaml_diagnostic(path: &Path, e: &serde_saphyr::Error) -> Diagnostic {
-    let text = e.to_string();
-    let first = text.lines().next().unwrap_or_default();
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    // Drop the "line N column M: " prefix: the position is shown in front.
-    let message = match first.split_once(": ") {
-        Some((head, rest)) if head.starts_with("line ") => rest,
-        _ => first,
-    };
-    let position = e.location().map(|l| Position {
-        line: l.line() as usize,
-        column: l.column() as usize,
-    });
-    Diagnostic::new(path, position, one_line(message))
 }
 
 fn one_line(s: &str) -> String {
