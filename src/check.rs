@@ -99,32 +99,36 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
         ));
     }
 
+    Ok(evaluate(
+        &request.policy,
+        request.atlantis.as_ref(),
+        &request.intent,
+        &plans,
+    ))
+}
+
+/// Run every rule over prepared plans and build the report: the part of `check` after the
+/// inputs are read.
+pub fn evaluate(
+    policy: &Policy,
+    atlantis: Option<&AtlantisConfig>,
+    intent: &DestroyIntent,
+    plans: &[ProjectPlan<'_>],
+) -> Report {
     let ctx = Context {
-        policy: &request.policy,
-        plans: &plans,
-        atlantis: request.atlantis.as_ref(),
-        intent: &request.intent,
+        policy,
+        plans,
+        atlantis,
+        intent,
     };
-    let findings = rules::evaluate(&ctx);
-    Ok(Report::build(&request.policy, &plans, findings))
+    Report::build(policy, plans, rules::evaluate(&ctx))
 }
 
 fn resolve_project(request: &CheckRequest, arg: &PlanArg) -> Result<Project> {
     let policy = &request.policy;
     let env = request.env.as_deref();
     let name = arg.project.clone().or_else(|| request.project.clone());
-    let from_atlantis = |p: &AtlantisProject| {
-        let mut project = Project::resolve(
-            policy,
-            p.display_name(),
-            p.name.clone(),
-            p.dir.clone(),
-            p.workspace.clone(),
-            env,
-        );
-        project.position = Some(p.position);
-        project
-    };
+    let from_atlantis = |p: &AtlantisProject| Project::from_atlantis(policy, p, env);
 
     if let Some(name) = name {
         let Some(atlantis) = &request.atlantis else {

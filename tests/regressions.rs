@@ -3,12 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
+use plangate::check;
 use plangate::input::plan::PlanSource;
 use plangate::input::policy::Policy;
 use plangate::model::project::{Project, ProjectPlan};
 use plangate::render::{self, Format, Style};
-use plangate::report::Report;
-use plangate::rules::{self, Context, DestroyIntent};
+use plangate::rules::DestroyIntent;
 
 fn inputs(target: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -53,14 +53,7 @@ fn check_plan_bytes(path: &Path, bytes: Vec<u8>) {
         source.sha256().to_string(),
         &policy,
     )];
-    let intent = DestroyIntent::default();
-    let ctx = Context {
-        policy: &policy,
-        plans: &plans,
-        atlantis: None,
-        intent: &intent,
-    };
-    let report = Report::build(&policy, &plans, rules::evaluate(&ctx));
+    let report = check::evaluate(&policy, None, &DestroyIntent::default(), &plans);
     for format in [Format::Text, Format::Json] {
         let _ = render::render(format, &report, Style::default());
     }

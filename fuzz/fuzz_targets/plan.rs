@@ -9,8 +9,8 @@ use plangate::input::plan::PlanSource;
 use plangate::input::policy::Policy;
 use plangate::model::project::{Project, ProjectPlan};
 use plangate::render::{self, Format, Style};
-use plangate::report::Report;
-use plangate::rules::{self, Context, DestroyIntent};
+use plangate::check;
+use plangate::rules::DestroyIntent;
 
 fuzz_target!(|data: &[u8]| {
     let path = Path::new("fuzz.json");
@@ -38,14 +38,7 @@ fuzz_target!(|data: &[u8]| {
         source.sha256().to_string(),
         &policy,
     )];
-    let intent = DestroyIntent::default();
-    let ctx = Context {
-        policy: &policy,
-        plans: &plans,
-        atlantis: None,
-        intent: &intent,
-    };
-    let report = Report::build(&policy, &plans, rules::evaluate(&ctx));
+    let report = check::evaluate(&policy, None, &DestroyIntent::default(), &plans);
     for format in [Format::Text, Format::Json] {
         let _ = render::render(format, &report, Style::default());
     }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+use crate::input::atlantis::AtlantisProject;
 use crate::input::plan::Plan;
 use crate::input::policy::Policy;
 use crate::model::change::ResourceChange;
@@ -72,6 +73,26 @@ impl Project {
             environment,
             position: None,
         }
+    }
+}
+
+impl Project {
+    /// The project atlantis.yaml declares, with its environment resolved and its position kept.
+    pub fn from_atlantis(
+        policy: &Policy,
+        declared: &AtlantisProject,
+        env_flag: Option<&str>,
+    ) -> Project {
+        let mut project = Project::resolve(
+            policy,
+            declared.display_name(),
+            declared.name.clone(),
+            declared.dir.clone(),
+            declared.workspace.clone(),
+            env_flag,
+        );
+        project.position = Some(declared.position);
+        project
     }
 }
 

@@ -137,18 +137,7 @@ pub fn atlantis_projects(ctx: &Context<'_>) -> Vec<Project> {
     atlantis
         .projects
         .iter()
-        .map(|p| {
-            let mut project = Project::resolve(
-                ctx.policy,
-                p.display_name(),
-                p.name.clone(),
-                p.dir.clone(),
-                p.workspace.clone(),
-                None,
-            );
-            project.position = Some(p.position);
-            project
-        })
+        .map(|p| Project::from_atlantis(ctx.policy, p, None))
         .collect()
 }
 

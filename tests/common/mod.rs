@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
+use plangate::check;
 use plangate::input::plan::PlanSource;
 use plangate::input::policy::Policy;
 use plangate::model::project::{Project, ProjectPlan};
 use plangate::report::Report;
-use plangate::rules::{self, Context, DestroyIntent};
+use plangate::rules::DestroyIntent;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -240,15 +241,7 @@ pub fn check_text(text: &str) -> Report {
         source.sha256().to_string(),
         &policy,
     )];
-    let intent = DestroyIntent::default();
-    let ctx = Context {
-        policy: &policy,
-        plans: &plans,
-        atlantis: None,
-        intent: &intent,
-    };
-    let findings = rules::evaluate(&ctx);
-    Report::build(&policy, &plans, findings)
+    check::evaluate(&policy, None, &DestroyIntent::default(), &plans)
 }
 
 pub fn check(plan: &PlanSpec) -> Report {
