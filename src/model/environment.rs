@@ -259,8 +259,9 @@ impl ResourceEnvironmentConfig {
         for attr in &self.attributes {
             let path: Vec<&str> = attr.split('.').collect();
             if let Some(value) = lookup(before, &path).and_then(Value::as_str) {
-                if let Some(env) = envs.classify_value(value) {
-                    let shown = shown_value(value, lookup_opt(sensitive, &path));
+                let mark = lookup_opt(sensitive, &path);
+                if let Some(env) = named_environment(envs, value, mark) {
+                    let shown = shown_value(value, mark);
                     return Some(strong(env, format!("{attr}={shown}")));
                 }
             }
@@ -329,12 +330,13 @@ impl ResourceEnvironmentConfig {
             let Some(value) = map.get(key).and_then(Value::as_str) else {
                 continue;
             };
-            let Some(env) = envs.classify_value(value) else {
-                continue;
-            };
             let mut key_path: Vec<&str> = path.to_vec();
             key_path.push(key);
-            let shown = shown_value(value, lookup_opt(sensitive, &key_path));
+            let mark = lookup_opt(sensitive, &key_path);
+            let Some(env) = named_environment(envs, value, mark) else {
+                continue;
+            };
+            let shown = shown_value(value, mark);
             let label = if label == "tags_all" {
                 "tag"
             } else {
@@ -395,6 +397,17 @@ fn lookup_sensitive<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
 
 fn is_sensitive(mark: Option<&Value>) -> bool {
     mark == Some(&Value::Bool(true))
+}
+
+/// The environment a tag or attribute value names. A value that names no declared environment
+/// is an environment of its own, named by its text; when that text is sensitive it is named
+/// `(sensitive)`: still different from every project's environment, never printed.
+fn named_environment(envs: &Environments, value: &str, mark: Option<&Value>) -> Option<String> {
+    let env = envs.classify_value(value)?;
+    if is_sensitive(mark) && envs.get(&env).is_none() {
+        return Some("(sensitive)".to_string());
+    }
+    Some(env)
 }
 
 fn shown_value(value: &str, mark: Option<&Value>) -> String {
@@ -529,6 +542,25 @@ mod tests {
         let found = config().detect(&envs, &before, Some(&sensitive)).unwrap();
         assert_eq!(found.environment, "development");
         assert_eq!(found.evidence, "tag env=(sensitive)");
+    }
+
+    #[test]
+    fn a_sensitive_unknown_tag_value_is_not_used_as_a_name() {
+        let envs = defaults();
+        let before = json!({"tags": {"env": "tenant-x-secret"}});
+        let sensitive = json!({"tags": {"env": true}});
+        let found = config().detect(&envs, &before, Some(&sensitive)).unwrap();
+        assert_eq!(found.environment, "(sensitive)");
+        assert_eq!(found.evidence, "tag env=(sensitive)");
+        // A sensitive value naming a declared environment still says which one.
+        let before = json!({"tags": {"env": "prd"}});
+        assert_eq!(
+            config()
+                .detect(&envs, &before, Some(&sensitive))
+                .unwrap()
+                .environment,
+            "production"
+        );
     }
 
     #[test]

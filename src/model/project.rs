@@ -132,10 +132,11 @@ impl<'a> ProjectPlan<'a> {
             .map(|(index, c)| {
                 let before = parse_raw(c.before);
                 let before_sensitive = c.before_sensitive.map(|v| parse_raw(Some(v)));
-                let environment = policy
-                    .resource_environment
-                    .detect(&policy.environments, &before, before_sensitive.as_ref())
-                    .map(|env| mask_sensitive_environment(policy, env));
+                let environment = policy.resource_environment.detect(
+                    &policy.environments,
+                    &before,
+                    before_sensitive.as_ref(),
+                );
                 DestroyedResource {
                     index,
                     before,
@@ -160,20 +161,6 @@ impl<'a> ProjectPlan<'a> {
     pub fn destroys_anything(&self) -> bool {
         !self.destroyed.is_empty()
     }
-}
-
-/// A sensitive tag value that names no known environment would otherwise become the
-/// resource's environment and be printed as such. It is still judged (it differs from the
-/// project's environment, so the gate fails closed) but shown only as `(sensitive)`. Evidence
-/// built from a sensitive value always reads `(sensitive)`.
-fn mask_sensitive_environment(
-    policy: &Policy,
-    mut env: ResourceEnvironment,
-) -> ResourceEnvironment {
-    if env.evidence.contains("(sensitive)") && policy.environments.get(&env.environment).is_none() {
-        env.environment = "(sensitive)".to_string();
-    }
-    env
 }
 
 /// Prior values are JSON already validated by the plan parse; a value that still fails to
