@@ -141,9 +141,11 @@ pub fn atlantis_projects(ctx: &Context<'_>) -> Vec<Project> {
         .collect()
 }
 
-/// A short list of addresses for messages: the first few, then how many more.
+/// A short list of addresses for messages: the first few in sorted order, then how many more.
+/// Sorted, so that a report never depends on the order of the plan's `resource_changes`.
 pub fn address_list<'s>(addresses: impl Iterator<Item = &'s str>, limit: usize) -> String {
-    let all: Vec<&str> = addresses.collect();
+    let mut all: Vec<&str> = addresses.collect();
+    all.sort_unstable();
     if all.len() <= limit {
         all.join(", ")
     } else {
@@ -167,6 +169,14 @@ pub fn lint(ctx: &Context<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn address_lists_do_not_depend_on_plan_order() {
+        let a = address_list(["b.x", "a.x", "c.x"].into_iter(), 2);
+        let b = address_list(["c.x", "b.x", "a.x"].into_iter(), 2);
+        assert_eq!(a, "a.x, b.x, and 1 more");
+        assert_eq!(a, b);
+    }
 
     #[test]
     fn ids_are_unique_kebab_case_and_documented() {
