@@ -164,7 +164,7 @@ fn resolve_project(request: &CheckRequest, arg: &PlanArg) -> Result<Project> {
     }
 
     if let Some(dir) = &request.dir {
-        let dir = normalise_dir(dir);
+        let dir = crate::input::atlantis::normalize_dir(dir);
         let workspace = request
             .workspace
             .clone()
@@ -222,25 +222,6 @@ fn resolve_project(request: &CheckRequest, arg: &PlanArg) -> Result<Project> {
     }
 }
 
-/// Atlantis's form of a dir: relative, cleaned, `.` for the root.
-pub fn normalise_dir(dir: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in dir.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    if parts.is_empty() {
-        ".".into()
-    } else {
-        parts.join("/")
-    }
-}
-
 fn preview(names: &[String]) -> String {
     if names.len() > 12 {
         format!("{}, … {} in all", names[..12].join(", "), names.len())
@@ -264,12 +245,5 @@ mod tests {
         );
         assert_eq!(PlanArg::parse("plan.json").project, None);
         assert_eq!(PlanArg::parse("-").path, PathBuf::from("-"));
-    }
-
-    #[test]
-    fn dirs_are_normalised_like_atlantis() {
-        assert_eq!(normalise_dir("./envs/prod/"), "envs/prod");
-        assert_eq!(normalise_dir("."), ".");
-        assert_eq!(normalise_dir(""), ".");
     }
 }
