@@ -96,7 +96,7 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
             arg.path.clone(),
             source.sha256().to_string(),
             &request.policy,
-        ));
+        )?);
     }
 
     Ok(evaluate(

@@ -46,13 +46,17 @@ fn check_plan_bytes(path: &Path, bytes: Vec<u8>) {
         "default".into(),
         None,
     );
-    let plans = vec![ProjectPlan::new(
+    let prepared = ProjectPlan::new(
         project,
         plan,
         path.to_path_buf(),
         source.sha256().to_string(),
         &policy,
-    )];
+    );
+    let plans = match prepared {
+        Ok(plan) => vec![plan],
+        Err(e) => return assert!(!e.to_string().contains('\n'), "{e}"),
+    };
     let report = check::evaluate(&policy, None, &DestroyIntent::default(), &plans);
     for format in [Format::Text, Format::Json] {
         let _ = render::render(format, &report, Style::default());

@@ -31,13 +31,17 @@ fuzz_target!(|data: &[u8]| {
         "default".into(),
         None,
     );
-    let plans = vec![ProjectPlan::new(
+    let prepared = ProjectPlan::new(
         project,
         plan,
         path.to_path_buf(),
         source.sha256().to_string(),
         &policy,
-    )];
+    );
+    let plans = match prepared {
+        Ok(plan) => vec![plan],
+        Err(e) => return assert_one_line(&e.to_string()),
+    };
     let report = check::evaluate(&policy, None, &DestroyIntent::default(), &plans);
     for format in [Format::Text, Format::Json] {
         let _ = render::render(format, &report, Style::default());

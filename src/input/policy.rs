@@ -233,6 +233,35 @@ pub struct ProtectedResource {
     pub reason: Option<String>,
 }
 
+/// Prior-value attributes that identify a cloud object whatever its Terraform address: what an
+/// `identity:` entry is matched against.
+pub const IDENTITY_ATTRIBUTES: [&str; 9] = [
+    "arn",
+    "id",
+    "self_link",
+    "name",
+    "bucket",
+    "identifier",
+    "cluster_identifier",
+    "cluster_name",
+    "function_name",
+];
+
+impl ProtectedResource {
+    /// The top-level prior-value attributes (`change.before`) matching this entry reads.
+    pub fn prior_attributes(&self) -> Vec<&str> {
+        match &self.matcher {
+            ProtectedMatcher::Address(_) => Vec::new(),
+            ProtectedMatcher::TypeAttribute { attribute, .. } => {
+                let first = attribute.split('.').next().unwrap_or(attribute);
+                // Objects inside a protected namespace are matched by their namespace.
+                vec![first, "metadata", "namespace"]
+            }
+            ProtectedMatcher::Identity(_) => IDENTITY_ATTRIBUTES.to_vec(),
+        }
+    }
+}
+
 /// A validated policy: the built-in default with the user's file laid over it.
 #[derive(Debug, Clone)]
 pub struct Policy {

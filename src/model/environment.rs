@@ -221,7 +221,25 @@ const NAME_ATTRIBUTES: [&str; 7] = [
     "db_name",
 ];
 
+/// Attributes whose presence alone (not their value) tells a Kubernetes namespace from a
+/// workload.
+pub const WORKLOAD_ATTRIBUTES: [&str; 4] = ["spec", "data", "binary_data", "rule"];
+
 impl ResourceEnvironmentConfig {
+    /// The top-level prior-value attributes whose values [`Self::detect`] reads (it also checks
+    /// whether [`WORKLOAD_ATTRIBUTES`] are present).
+    pub fn prior_attributes(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = TAG_MAPS.to_vec();
+        keys.extend(["metadata", "namespace"]);
+        keys.extend(NAME_ATTRIBUTES);
+        keys.extend(
+            self.attributes
+                .iter()
+                .map(|a| a.split('.').next().unwrap_or(a)),
+        );
+        keys
+    }
+
     /// Read a resource's environment from its prior values (`before`), strongest signal first.
     /// `sensitive` is the matching `before_sensitive` tree: a value marked there is used to
     /// decide but never shown.
@@ -354,8 +372,8 @@ impl ResourceEnvironmentConfig {
 
 fn looks_like_namespace(before: &Value) -> bool {
     // A namespace's prior values hold metadata but no spec/data of a workload.
-    let has = |k: &str| before.get(k).is_some();
-    has("metadata") && !has("spec") && !has("data") && !has("binary_data") && !has("rule")
+    before.get("metadata").is_some()
+        && !WORKLOAD_ATTRIBUTES.iter().any(|k| before.get(*k).is_some())
 }
 
 fn array_items(value: Option<&Value>) -> impl Iterator<Item = &Value> {

@@ -1,16 +1,22 @@
 //! Projects (an Atlantis project, or the one project of a local run) with their environments,
 //! and a project's plan prepared for the rules.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::path::PathBuf;
 
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::input::atlantis::AtlantisProject;
 use crate::input::plan::Plan;
 use crate::input::policy::Policy;
 use crate::model::change::ResourceChange;
-use crate::model::environment::{EnvironmentOrigin, ProjectEnvironment, ResourceEnvironment};
-use crate::Position;
+use crate::model::environment::{
+    EnvironmentOrigin, ProjectEnvironment, ResourceEnvironment, WORKLOAD_ATTRIBUTES,
+};
+use crate::{Error, Position, Result};
 
 /// One Terraform root module + workspace that a plan belongs to.
 #[derive(Debug, Clone)]
@@ -96,14 +102,123 @@ impl Project {
     }
 }
 
-/// A resource the plan destroys (delete or replace), with its prior values read once.
+/// A resource the plan destroys (delete or replace), with the prior values the rules read.
 #[derive(Debug)]
 pub struct DestroyedResource {
     /// Index into the plan's `changes`.
     pub index: usize,
+    /// `change.before`, pruned to [`PriorAttributes`]: an object holding only the attributes
+    /// the rules read (a presence-only attribute holds `null`), or `null`.
     pub before: Value,
+    /// `change.before_sensitive`, pruned the same way.
     pub before_sensitive: Option<Value>,
     pub environment: Option<ResourceEnvironment>,
+}
+
+/// The top-level prior-value attributes the rules read, decided once from the policy. A
+/// destroyed resource's prior values are parsed for these only: the rest (often most of a
+/// resource, on a mass destroy most of the plan) is skipped, never built into a tree.
+#[derive(Debug, Clone)]
+pub struct PriorAttributes {
+    read: HashSet<String>,
+    /// Attributes only tested for presence: kept as `null`.
+    present: HashSet<String>,
+}
+
+impl PriorAttributes {
+    pub fn for_policy(policy: &Policy) -> PriorAttributes {
+        let mut read: HashSet<String> = policy
+            .resource_environment
+            .prior_attributes()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        for protected in &policy.protected_resources {
+            read.extend(protected.prior_attributes().into_iter().map(str::to_string));
+        }
+        let present = WORKLOAD_ATTRIBUTES
+            .iter()
+            .filter(|k| !read.contains(**k))
+            .map(|k| k.to_string())
+            .collect();
+        PriorAttributes { read, present }
+    }
+
+    /// Parse prior values (or their sensitivity marks) keeping only these attributes.
+    pub fn prune(&self, raw: &RawValue) -> serde_json::Result<Value> {
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        let value = Pruned(self).deserialize(&mut de)?;
+        de.end()?;
+        Ok(value)
+    }
+}
+
+/// Deserializes an object keeping the attributes of a [`PriorAttributes`]; anything that is not
+/// an object (`null`, or `true` for a wholly sensitive value) is kept as it is.
+struct Pruned<'k>(&'k PriorAttributes);
+
+impl<'de> DeserializeSeed<'de> for Pruned<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Pruned<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("prior values")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut kept = serde_json::Map::new();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if self.0.read.contains(key.as_ref()) {
+                kept.insert(key.into_owned(), map.next_value::<Value>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+                if self.0.present.contains(key.as_ref()) {
+                    kept.insert(key.into_owned(), Value::Null);
+                }
+            }
+        }
+        Ok(Value::Object(kept))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Value::Array(Vec::new()))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
 }
 
 /// A project and its plan, as the rules see them.
@@ -117,41 +232,56 @@ pub struct ProjectPlan<'a> {
 }
 
 impl<'a> ProjectPlan<'a> {
+    /// Prepare a plan for the rules: read the prior values of every resource it destroys.
+    /// Prior values that cannot be read fail the check (never a resource without them).
     pub fn new(
         project: Project,
         plan: Plan<'a>,
         plan_path: PathBuf,
         plan_sha256: String,
         policy: &Policy,
-    ) -> ProjectPlan<'a> {
-        let destroyed = plan
-            .changes
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.is_managed() && c.action.destroys())
-            .map(|(index, c)| {
-                let before = parse_raw(c.before);
-                let before_sensitive = c.before_sensitive.map(|v| parse_raw(Some(v)));
-                let environment = policy.resource_environment.detect(
-                    &policy.environments,
-                    &before,
-                    before_sensitive.as_ref(),
-                );
-                DestroyedResource {
-                    index,
-                    before,
-                    before_sensitive,
-                    environment,
-                }
-            })
-            .collect();
-        ProjectPlan {
+    ) -> Result<ProjectPlan<'a>> {
+        let attributes = PriorAttributes::for_policy(policy);
+        let read = |change: &ResourceChange<'_>, raw: Option<&RawValue>, field: &str| {
+            raw.map(|raw| attributes.prune(raw))
+                .transpose()
+                .map_err(|e| {
+                    Error::input(
+                        &plan_path,
+                        format!(
+                            "has unreadable {field} for {}: {e}",
+                            change.display_address()
+                        ),
+                    )
+                })
+        };
+        let mut destroyed = Vec::new();
+        for (index, change) in plan.changes.iter().enumerate() {
+            if !(change.is_managed() && change.action.destroys()) {
+                continue;
+            }
+            let before = read(change, change.before, "change.before")?.unwrap_or(Value::Null);
+            let before_sensitive =
+                read(change, change.before_sensitive, "change.before_sensitive")?;
+            let environment = policy.resource_environment.detect(
+                &policy.environments,
+                &before,
+                before_sensitive.as_ref(),
+            );
+            destroyed.push(DestroyedResource {
+                index,
+                before,
+                before_sensitive,
+                environment,
+            });
+        }
+        Ok(ProjectPlan {
             project,
             plan,
             plan_path,
             plan_sha256,
             destroyed,
-        }
+        })
     }
 
     pub fn change(&self, destroyed: &DestroyedResource) -> &ResourceChange<'a> {
@@ -163,9 +293,115 @@ impl<'a> ProjectPlan<'a> {
     }
 }
 
-/// Prior values are JSON already validated by the plan parse; a value that still fails to
-/// parse (it cannot, short of a bug) is treated as empty rather than aborting the check.
-fn parse_raw(raw: Option<&serde_json::value::RawValue>) -> Value {
-    raw.and_then(|r| serde_json::from_str(r.get()).ok())
-        .unwrap_or(Value::Null)
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::input::plan::PlanSource;
+
+    fn raw(value: &Value) -> Box<RawValue> {
+        RawValue::from_string(value.to_string()).unwrap()
+    }
+
+    fn policy(yaml: &str) -> Policy {
+        Policy::parse(yaml, Path::new("policy.yaml")).unwrap()
+    }
+
+    #[test]
+    fn pruning_keeps_what_the_rules_read_and_only_that() {
+        let configured = policy(
+            "resource-environment:\n  attributes: [settings.0.env]\nprotected-resources:\n  - type: aws_db_instance\n    attribute: engine_version\n    values: [\"14*\"]\n",
+        );
+        let attributes = PriorAttributes::for_policy(&configured);
+        let before = json!({
+            "tags": {"env": "prod"}, "name": "db", "arn": "arn:aws:rds:x",
+            "settings": [{"env": "prod"}], "engine_version": "14.2",
+            "password": "hunter2", "spec": [{"replicas": 3}], "huge": [["x", 1], {"deep": [true]}],
+        });
+        let pruned = attributes.prune(&raw(&before)).unwrap();
+        assert_eq!(
+            pruned,
+            json!({
+                "tags": {"env": "prod"}, "name": "db",
+                "settings": [{"env": "prod"}], "engine_version": "14.2", "spec": null,
+            })
+        );
+        // Sensitivity marks: a whole value marked `true`, or a tree pruned like the value.
+        assert_eq!(attributes.prune(&raw(&json!(true))).unwrap(), json!(true));
+        assert_eq!(
+            attributes
+                .prune(&raw(&json!({"password": true, "tags": {"env": true}})))
+                .unwrap(),
+            json!({"tags": {"env": true}})
+        );
+        assert_eq!(attributes.prune(&raw(&json!(null))).unwrap(), json!(null));
+        // `arn` is read only when an identity is protected.
+        let identity = policy("protected-resources:\n  - identity: \"arn:aws:rds:*\"\n");
+        let pruned = PriorAttributes::for_policy(&identity)
+            .prune(&raw(&before))
+            .unwrap();
+        assert_eq!(pruned["arn"], json!("arn:aws:rds:x"));
+    }
+
+    /// On every plan at hand (fixtures, and the shared corpus when present), a destroyed
+    /// resource's environment read from pruned prior values is the one read from all of them.
+    #[test]
+    fn pruned_prior_values_give_the_same_environment_as_whole_ones() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        let mut dirs = vec![
+            root.join("tests/fixtures/plans"),
+            root.join("../shared/corpus/plans"),
+        ];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "json") {
+                    files.push(path);
+                }
+            }
+        }
+        let policy = Policy::builtin();
+        let attributes = PriorAttributes::for_policy(&policy);
+        let detect = |before: &Value, sensitive: Option<&Value>| {
+            policy
+                .resource_environment
+                .detect(&policy.environments, before, sensitive)
+                .map(|e| (e.environment, e.evidence))
+        };
+        let mut compared = 0;
+        for file in &files {
+            let Ok(source) = PlanSource::read(file) else {
+                continue;
+            };
+            let Ok(plan) = source.parse() else { continue };
+            for change in &plan.changes {
+                let Some(before) = change.before else {
+                    continue;
+                };
+                let whole: Value = serde_json::from_str(before.get()).unwrap();
+                let whole_sensitive: Option<Value> = change
+                    .before_sensitive
+                    .map(|s| serde_json::from_str(s.get()).unwrap());
+                let pruned = attributes.prune(before).unwrap();
+                let pruned_sensitive = change
+                    .before_sensitive
+                    .map(|s| attributes.prune(s).unwrap());
+                assert_eq!(
+                    detect(&pruned, pruned_sensitive.as_ref()),
+                    detect(&whole, whole_sensitive.as_ref()),
+                    "{} in {}",
+                    change.address,
+                    file.display()
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 100, "only {compared} resources compared");
+    }
 }

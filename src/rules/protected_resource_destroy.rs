@@ -4,25 +4,12 @@
 use serde_json::Value;
 
 use super::{Context, Rule};
-use crate::input::policy::{Level, ProtectedMatcher, ProtectedResource};
+use crate::input::policy::{Level, ProtectedMatcher, ProtectedResource, IDENTITY_ATTRIBUTES};
 use crate::model::change::ResourceChange;
 use crate::model::environment::lookup;
 use crate::report::Finding;
 
 pub struct ProtectedResourceDestroy;
-
-/// Prior-value attributes that identify a cloud object whatever its Terraform address.
-const IDENTITY_ATTRIBUTES: [&str; 9] = [
-    "arn",
-    "id",
-    "self_link",
-    "name",
-    "bucket",
-    "identifier",
-    "cluster_identifier",
-    "cluster_name",
-    "function_name",
-];
 
 impl Rule for ProtectedResourceDestroy {
     fn id(&self) -> &'static str {

@@ -240,7 +240,8 @@ pub fn check_text(text: &str) -> Report {
         path.to_path_buf(),
         source.sha256().to_string(),
         &policy,
-    )];
+    )
+    .expect("generated plan's prior values read")];
     check::evaluate(&policy, None, &DestroyIntent::default(), &plans)
 }
 
