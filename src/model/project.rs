@@ -102,16 +102,16 @@ impl Project {
     }
 }
 
-/// A resource the plan destroys (delete or replace), with the prior values the rules read.
+/// A resource the plan destroys (delete or replace), with what the rules read of its prior
+/// values.
 #[derive(Debug)]
 pub struct DestroyedResource {
     /// Index into the plan's `changes`.
     pub index: usize,
-    /// `change.before`, pruned to [`PriorAttributes`]: an object holding only the attributes
-    /// the rules read (a presence-only attribute holds `null`), or `null`.
+    /// `change.before`, pruned to the attributes the protected-resource entries read: an
+    /// object holding only those (often none), or `null`. The environment is read first, from
+    /// a wider pruning that is then dropped.
     pub before: Value,
-    /// `change.before_sensitive`, pruned the same way.
-    pub before_sensitive: Option<Value>,
     pub environment: Option<ResourceEnvironment>,
 }
 
@@ -123,25 +123,35 @@ pub struct PriorAttributes {
     read: HashSet<String>,
     /// Attributes only tested for presence: kept as `null`.
     present: HashSet<String>,
+    /// What stays in [`DestroyedResource::before`] once the environment is read.
+    protected: HashSet<String>,
 }
 
 impl PriorAttributes {
     pub fn for_policy(policy: &Policy) -> PriorAttributes {
+        let protected: HashSet<String> = policy
+            .protected_resources
+            .iter()
+            .flat_map(|p| p.prior_attributes())
+            .map(str::to_string)
+            .collect();
         let mut read: HashSet<String> = policy
             .resource_environment
             .prior_attributes()
             .into_iter()
             .map(str::to_string)
             .collect();
-        for protected in &policy.protected_resources {
-            read.extend(protected.prior_attributes().into_iter().map(str::to_string));
-        }
+        read.extend(protected.iter().cloned());
         let present = WORKLOAD_ATTRIBUTES
             .iter()
             .filter(|k| !read.contains(**k))
             .map(|k| k.to_string())
             .collect();
-        PriorAttributes { read, present }
+        PriorAttributes {
+            read,
+            present,
+            protected,
+        }
     }
 
     /// Parse prior values (or their sensitivity marks) keeping only these attributes.
@@ -260,7 +270,7 @@ impl<'a> ProjectPlan<'a> {
             if !(change.is_managed() && change.action.destroys()) {
                 continue;
             }
-            let before = read(change, change.before, "change.before")?.unwrap_or(Value::Null);
+            let mut before = read(change, change.before, "change.before")?.unwrap_or(Value::Null);
             let before_sensitive =
                 read(change, change.before_sensitive, "change.before_sensitive")?;
             let environment = policy.resource_environment.detect(
@@ -268,10 +278,12 @@ impl<'a> ProjectPlan<'a> {
                 &before,
                 before_sensitive.as_ref(),
             );
+            if let Value::Object(map) = &mut before {
+                map.retain(|key, _| attributes.protected.contains(key));
+            }
             destroyed.push(DestroyedResource {
                 index,
                 before,
-                before_sensitive,
                 environment,
             });
         }
