@@ -2,7 +2,7 @@
 //! and a project's plan prepared for the rules.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -117,25 +117,26 @@ pub struct DestroyedResource {
 
 /// The top-level prior-value attributes the rules read, decided once from the policy. A
 /// destroyed resource's prior values are parsed for these only: the rest (often most of a
-/// resource, on a mass destroy most of the plan) is skipped, never built into a tree.
+/// resource, on a mass destroy most of the plan) is skipped, never built into a tree. Ordered
+/// sets: a key is looked up with a few comparisons, no hashing.
 #[derive(Debug, Clone)]
 pub struct PriorAttributes {
-    read: HashSet<String>,
+    read: BTreeSet<String>,
     /// Attributes only tested for presence: kept as `null`.
-    present: HashSet<String>,
+    present: BTreeSet<String>,
     /// What stays in [`DestroyedResource::before`] once the environment is read.
-    protected: HashSet<String>,
+    protected: BTreeSet<String>,
 }
 
 impl PriorAttributes {
     pub fn for_policy(policy: &Policy) -> PriorAttributes {
-        let protected: HashSet<String> = policy
+        let protected: BTreeSet<String> = policy
             .protected_resources
             .iter()
             .flat_map(|p| p.prior_attributes())
             .map(str::to_string)
             .collect();
-        let mut read: HashSet<String> = policy
+        let mut read: BTreeSet<String> = policy
             .resource_environment
             .prior_attributes()
             .into_iter()
