@@ -8,7 +8,6 @@ pub mod policy;
 use std::io::Read;
 use std::path::Path;
 
-
 use crate::{Error, Result};
 
 /// Read a whole input file, naming it in every error. `-` reads standard input (only ever when
