@@ -162,23 +162,88 @@ pub const MAX_DEPTH: usize = 128;
 /// each, escaped quotes and then string interiors are masked out with a few arithmetic
 /// operations, and a block whose opening brackets cannot reach `limit` is counted, not walked.
 pub fn exceeds_depth(json: &[u8], limit: usize) -> Option<usize> {
-    let mut scan = DepthScan {
-        depth: 0,
-        prev_escaped: 0,
-        prev_in_string: 0,
-    };
-    let mut blocks = json.chunks_exact(64);
-    for (n, block) in blocks.by_ref().enumerate() {
-        let block: &[u8; 64] = block.try_into().expect("chunks_exact yields 64 bytes");
-        if let Some(at) = scan.block(block, limit) {
-            return Some(n * 64 + at);
+    let mut scanner = DepthScanner::new(limit);
+    scanner.feed(json);
+    scanner.finish()
+}
+
+/// [`exceeds_depth`] over a text given in pieces of any length, in order.
+pub struct DepthScanner {
+    scan: DepthScan,
+    limit: usize,
+    /// Offset of the next full block in the whole text.
+    offset: usize,
+    /// Bytes of a block not yet complete.
+    pending: [u8; 64],
+    pending_len: usize,
+    found: Option<usize>,
+}
+
+impl DepthScanner {
+    pub fn new(limit: usize) -> DepthScanner {
+        DepthScanner {
+            scan: DepthScan {
+                depth: 0,
+                prev_escaped: 0,
+                prev_in_string: 0,
+            },
+            limit,
+            offset: 0,
+            pending: [0; 64],
+            pending_len: 0,
+            found: None,
         }
     }
-    let rest = blocks.remainder();
-    let mut last = [b' '; 64];
-    last[..rest.len()].copy_from_slice(rest);
-    let base = json.len() - rest.len();
-    scan.block(&last, limit).map(|at| base + at)
+
+    pub fn feed(&mut self, mut text: &[u8]) {
+        if self.found.is_some() {
+            return;
+        }
+        if self.pending_len > 0 {
+            let take = text.len().min(64 - self.pending_len);
+            self.pending[self.pending_len..self.pending_len + take].copy_from_slice(&text[..take]);
+            self.pending_len += take;
+            text = &text[take..];
+            if self.pending_len < 64 {
+                return;
+            }
+            let block = self.pending;
+            self.pending_len = 0;
+            if self.block(&block) {
+                return;
+            }
+        }
+        let mut blocks = text.chunks_exact(64);
+        for block in blocks.by_ref() {
+            let block: &[u8; 64] = block.try_into().expect("chunks_exact yields 64 bytes");
+            if self.block(block) {
+                return;
+            }
+        }
+        let rest = blocks.remainder();
+        self.pending[..rest.len()].copy_from_slice(rest);
+        self.pending_len = rest.len();
+    }
+
+    /// The offset where the text first nests deeper than the limit, if it does.
+    pub fn finish(mut self) -> Option<usize> {
+        if self.found.is_none() && self.pending_len > 0 {
+            let mut last = [b' '; 64];
+            last[..self.pending_len].copy_from_slice(&self.pending[..self.pending_len]);
+            self.block(&last);
+        }
+        self.found
+    }
+
+    /// Scan one block; `true` once the limit is exceeded.
+    fn block(&mut self, block: &[u8; 64]) -> bool {
+        self.found = self
+            .scan
+            .block(block, self.limit)
+            .map(|at| self.offset + at);
+        self.offset += 64;
+        self.found.is_some()
+    }
 }
 
 struct DepthScan {
@@ -454,6 +519,22 @@ mod tests {
                 (fast.quote, fast.backslash, fast.open, fast.close),
                 (portable.quote, portable.backslash, portable.open, portable.close)
             );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn depth_scan_in_pieces_equals_depth_scan_whole(value in json_value(), limit in 0usize..14, cuts in proptest::collection::vec(0usize..200, 0..6)) {
+            let text = serde_json::to_string(&value).unwrap();
+            let mut scanner = DepthScanner::new(limit);
+            let mut rest = text.as_bytes();
+            for cut in cuts {
+                let (piece, tail) = rest.split_at(cut.min(rest.len()));
+                scanner.feed(piece);
+                rest = tail;
+            }
+            scanner.feed(rest);
+            proptest::prop_assert_eq!(scanner.finish(), exceeds_depth(text.as_bytes(), limit));
         }
     }
 

@@ -165,9 +165,13 @@ pub(crate) fn on_yaml_stack<T: Send>(parse: impl FnOnce() -> T + Send + Copy) ->
 pub fn sha256_hex(bytes: &[u8]) -> String {
     // ring (already linked for TLS) hashes with the CPU's SHA extensions where it has them:
     // about twice the speed of a portable implementation on a large plan.
-    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest.as_ref() {
+    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+}
+
+/// Lower-case hex of a digest.
+pub fn hex(digest: &[u8]) -> String {
+    let mut out = String::with_capacity(2 * digest.len());
+    for b in digest {
         out.push_str(&format!("{b:02x}"));
     }
     out

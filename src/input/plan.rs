@@ -78,15 +78,7 @@ impl PlanSource {
         let json = self.json();
         // serde skips unused strings without checking them, so the whole text is validated as
         // UTF-8 here, beside the hash and the nesting check.
-        let check = || {
-            let digest = crate::input::sha256_hex(&self.bytes);
-            let bad_utf8 = std::str::from_utf8(json).err().map(|e| e.valid_up_to());
-            (
-                digest,
-                decode::exceeds_depth(json, decode::MAX_DEPTH),
-                bad_utf8,
-            )
-        };
+        let check = || self.check();
         let (plan, (digest, too_deep, bad_utf8)) = if self.bytes.len() < PARALLEL_HASH_MIN {
             (parse_plan(json, &self.path), check())
         } else {
@@ -123,6 +115,81 @@ impl PlanSource {
             ));
         }
         Ok(plan)
+    }
+}
+
+impl PlanSource {
+    /// The file's SHA-256, and where its JSON text stops being UTF-8 or nests deeper than
+    /// [`decode::MAX_DEPTH`]. One pass over cache-sized chunks: a plan is far larger than the
+    /// cache, so each separate pass would cost a read of the whole file from memory.
+    fn check(&self) -> (String, Option<usize>, Option<usize>) {
+        let json = self.json();
+        let mut sha = ring::digest::Context::new(&ring::digest::SHA256);
+        let mut depth = decode::DepthScanner::new(decode::MAX_DEPTH);
+        let mut utf8 = Utf8Check::default();
+        if self.transcoded.is_some() {
+            // UTF-16 input: the JSON text is a transcoded copy, not a part of the file.
+            sha.update(&self.bytes);
+            depth.feed(json);
+            utf8.feed(json, true);
+        } else {
+            sha.update(&self.bytes[..self.start]);
+            let mut chunks = json.chunks(CHECK_CHUNK).peekable();
+            while let Some(chunk) = chunks.next() {
+                sha.update(chunk);
+                depth.feed(chunk);
+                utf8.feed(chunk, chunks.peek().is_none());
+            }
+            if json.is_empty() {
+                utf8.feed(json, true);
+            }
+        }
+        (
+            crate::input::hex(sha.finish().as_ref()),
+            depth.finish(),
+            utf8.bad,
+        )
+    }
+}
+
+/// Bytes per step of [`PlanSource::check`]: well inside a core's L2 cache.
+const CHECK_CHUNK: usize = 128 << 10;
+
+/// UTF-8 validation of a text given in chunks (a character may straddle two).
+#[derive(Default)]
+struct Utf8Check {
+    /// Offset of the first byte not yet validated.
+    checked: usize,
+    /// Bytes of an unfinished character at the end of the previous chunk.
+    carry: Vec<u8>,
+    /// Offset of the first invalid byte.
+    bad: Option<usize>,
+}
+
+impl Utf8Check {
+    fn feed(&mut self, chunk: &[u8], last: bool) {
+        if self.bad.is_some() {
+            return;
+        }
+        let joined;
+        let text = if self.carry.is_empty() {
+            chunk
+        } else {
+            joined = [self.carry.as_slice(), chunk].concat();
+            &joined[..]
+        };
+        match std::str::from_utf8(text) {
+            Ok(_) => {
+                self.checked += text.len();
+                self.carry.clear();
+            }
+            // Cut short by the end of the chunk: finish it with the next one.
+            Err(e) if e.error_len().is_none() && !last => {
+                self.checked += e.valid_up_to();
+                self.carry = text[e.valid_up_to()..].to_vec();
+            }
+            Err(e) => self.bad = Some(self.checked + e.valid_up_to()),
+        }
     }
 }
 
@@ -537,6 +604,54 @@ pub(crate) fn printable(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf8_is_checked_across_chunk_boundaries() {
+        let text = "aé€😀z".as_bytes();
+        for split in 0..=text.len() {
+            let mut check = Utf8Check::default();
+            check.feed(&text[..split], false);
+            check.feed(&text[split..], true);
+            assert_eq!(check.bad, None, "split at {split}");
+        }
+        // A bad byte is reported where it is, whatever the chunking.
+        let bad = b"ab\xc3(cd";
+        for split in 0..=bad.len() {
+            let mut check = Utf8Check::default();
+            check.feed(&bad[..split], false);
+            check.feed(&bad[split..], true);
+            assert_eq!(check.bad, Some(2), "split at {split}");
+        }
+        // A character cut off by the end of the text is invalid.
+        let mut check = Utf8Check::default();
+        check.feed(&"ab€".as_bytes()[..4], true);
+        assert_eq!(check.bad, Some(2));
+    }
+
+    #[test]
+    fn the_check_pass_finds_what_separate_passes_find() {
+        // Several chunks: a UTF-8 character and the deep nesting straddle chunk boundaries.
+        let mut text = String::from("{\"a\":\"");
+        text.push_str(&"é".repeat(CHECK_CHUNK / 2 + 1));
+        text.push_str("\",\"b\":");
+        text.push_str(&"[".repeat(decode::MAX_DEPTH + 5));
+        text.push_str(&"]".repeat(decode::MAX_DEPTH + 5));
+        text.push('}');
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        bytes.extend_from_slice(text.as_bytes());
+        let source = PlanSource::from_bytes(Path::new("p.json"), bytes.clone()).unwrap();
+        let (digest, too_deep, bad_utf8) = source.check();
+        assert_eq!(digest, crate::input::sha256_hex(&bytes));
+        assert_eq!(
+            too_deep,
+            decode::exceeds_depth(text.as_bytes(), decode::MAX_DEPTH)
+        );
+        assert!(too_deep.is_some());
+        assert_eq!(bad_utf8, None);
+        bytes.push(0xff);
+        let source = PlanSource::from_bytes(Path::new("p.json"), bytes.clone()).unwrap();
+        assert_eq!(source.check().2, Some(text.len()));
+    }
 
     fn parse(json: &str) -> Result<Plan<'_>> {
         parse_plan(json.as_bytes(), Path::new("plan.json"))
