@@ -6,7 +6,7 @@
 #
 #   bench/run.sh                     # 1000 10000 50000 200000 resources, 3 runs each
 #   RUNS=5 bench/run.sh 10000 50000  # chosen sizes
-#   bench/run.sh --render            # rendering 25k/50k/100k findings (text and json)
+#   bench/run.sh --render            # rendering 25k/50k/100k findings (text, json, markdown)
 #
 # Environment: RUNS (3), JQ_RUNS (RUNS, 1 from 200k resources), BENCH_DIR (/tmp/plangate-bench),
 # CARGO_TARGET_DIR, SKIP_JQ=1. Needs /usr/bin/time (apt-get install time) and jq.
@@ -113,7 +113,7 @@ bench_render() {
   for n in 25000 50000 100000; do
     local plan
     plan=$(plan_for "$n" "--mix delete=1,no-op=0,create=0,update=0,delete-create=0,create-delete=0 --foreign-env-percent 100 --data-percent 0")
-    for format in text json; do
+    for format in text json markdown; do
       local result findings
       result=$(cd "$BENCH_DIR" && measure "$format" "$RUNS" "$PLANGATE" check --plan "$plan" --env staging --format "$format")
       findings=$(cd "$BENCH_DIR" && "$PLANGATE" check --plan "$plan" --env staging --format json | jq '.findings | length' || true)

@@ -280,7 +280,11 @@ impl<'a> ProjectPlan<'a> {
                 before_sensitive.as_ref(),
             );
             if let Value::Object(map) = &mut before {
-                map.retain(|key, _| attributes.protected.contains(key));
+                // Collected anew, not retained: an emptied map would keep its allocation.
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .filter(|(key, _)| attributes.protected.contains(key))
+                    .collect();
             }
             destroyed.push(DestroyedResource {
                 index,
