@@ -124,6 +124,40 @@ fn deeply_nested_json_is_refused_wherever_it_sits() {
     }
 }
 
+/// Plans of 4 MB and more are hashed and checked on a second thread, in chunks: what it finds
+/// far into the file (past many chunks) refuses the plan as surely.
+#[test]
+fn a_large_plan_is_checked_to_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let pad = "é".repeat(3 << 20);
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let deep_plan = format!(
+        r#"{PLAN_HEAD}"planned_values":{{"pad":"{pad}"}},"resource_changes":[],"configuration":{deep}}}"#
+    );
+    let plan = write(dir.path(), "large-deep.json", deep_plan.as_bytes());
+    let out = check_plan(dir.path(), &plan);
+    assert_refused(&out, "large-deep.json");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("deeper than"));
+
+    let mut bad_utf8 = format!(r#"{PLAN_HEAD}"planned_values":{{"pad":"{pad}"#).into_bytes();
+    bad_utf8.extend_from_slice(b"\xC3\x28\"},\"resource_changes\":[]}");
+    let plan = write(dir.path(), "large-utf8.json", &bad_utf8);
+    let out = check_plan(dir.path(), &plan);
+    assert_refused(&out, "large-utf8.json");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("UTF-8"));
+
+    // The same file without either problem passes the reader.
+    let fine = format!(r#"{PLAN_HEAD}"planned_values":{{"pad":"{pad}"}},"resource_changes":[]}}"#);
+    let plan = write(dir.path(), "large-fine.json", fine.as_bytes());
+    let out = check_plan(dir.path(), &plan);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn a_100_mb_string_is_refused_without_echoing_it() {
     let dir = tempfile::tempdir().unwrap();
