@@ -71,26 +71,24 @@ impl PlanSource {
             .get_or_init(|| crate::input::sha256_hex(&self.bytes))
     }
 
-    /// Parse and validate the plan. On a large file the SHA-256 (and the nesting check) run
-    /// on a second thread meanwhile: hashing costs about as much as parsing, and the two
-    /// share nothing.
+    /// Parse and validate the plan. On a large file the SHA-256, UTF-8 and nesting checks run
+    /// on a second thread meanwhile: they cost about as much as parsing, and the two share
+    /// nothing. (serde skips unused strings without checking them, so the whole text is
+    /// validated as UTF-8 there.)
     pub fn parse(&self) -> Result<Plan<'_>> {
         let json = self.json();
-        // serde skips unused strings without checking them, so the whole text is validated as
-        // UTF-8 here, beside the hash and the nesting check.
-        let check = || self.check();
         let (plan, (digest, too_deep, bad_utf8)) = if self.bytes.len() < PARALLEL_HASH_MIN {
-            (parse_plan(json, &self.path), check())
+            (parse_plan(json, &self.path), self.check())
         } else {
             std::thread::scope(|scope| {
                 let worker = std::thread::Builder::new()
-                    .name("sha256".into())
-                    .spawn_scoped(scope, check);
+                    .name("plan-check".into())
+                    .spawn_scoped(scope, || self.check());
                 let plan = parse_plan(json, &self.path);
                 // A thread that could not start (or failed) leaves the work to this one.
                 let checked = match worker.map(|h| h.join()) {
                     Ok(Ok(checked)) => checked,
-                    _ => check(),
+                    _ => self.check(),
                 };
                 (plan, checked)
             })
@@ -116,9 +114,7 @@ impl PlanSource {
         }
         Ok(plan)
     }
-}
 
-impl PlanSource {
     /// The file's SHA-256, and where its JSON text stops being UTF-8 or nests deeper than
     /// [`decode::MAX_DEPTH`]. One pass over cache-sized chunks: a plan is far larger than the
     /// cache, so each separate pass would cost a read of the whole file from memory.
@@ -127,22 +123,22 @@ impl PlanSource {
         let mut sha = ring::digest::Context::new(&ring::digest::SHA256);
         let mut depth = decode::DepthScanner::new(decode::MAX_DEPTH);
         let mut utf8 = Utf8Check::default();
-        if self.transcoded.is_some() {
-            // UTF-16 input: the JSON text is a transcoded copy, not a part of the file.
-            sha.update(&self.bytes);
-            depth.feed(json);
-            utf8.feed(json, true);
+        // The hash covers the file as read. The JSON text is the rest of it after any BOM,
+        // unless it was transcoded from UTF-16: then the file is hashed on its own.
+        let json_is_in_file = self.transcoded.is_none();
+        sha.update(if json_is_in_file {
+            &self.bytes[..self.start]
         } else {
-            sha.update(&self.bytes[..self.start]);
-            let mut chunks = json.chunks(CHECK_CHUNK).peekable();
-            while let Some(chunk) = chunks.next() {
+            &self.bytes
+        });
+        for start in (0..json.len()).step_by(CHECK_CHUNK) {
+            let end = (start + CHECK_CHUNK).min(json.len());
+            let chunk = &json[start..end];
+            if json_is_in_file {
                 sha.update(chunk);
-                depth.feed(chunk);
-                utf8.feed(chunk, chunks.peek().is_none());
             }
-            if json.is_empty() {
-                utf8.feed(json, true);
-            }
+            depth.feed(chunk);
+            utf8.up_to(json, end);
         }
         (
             crate::input::hex(sha.finish().as_ref()),
@@ -155,39 +151,33 @@ impl PlanSource {
 /// Bytes per step of [`PlanSource::check`]: well inside a core's L2 cache.
 const CHECK_CHUNK: usize = 128 << 10;
 
-/// UTF-8 validation of a text given in chunks (a character may straddle two).
+/// UTF-8 validation of a text, a piece at a time.
 #[derive(Default)]
 struct Utf8Check {
     /// Offset of the first byte not yet validated.
     checked: usize,
-    /// Bytes of an unfinished character at the end of the previous chunk.
-    carry: Vec<u8>,
     /// Offset of the first invalid byte.
     bad: Option<usize>,
 }
 
 impl Utf8Check {
-    fn feed(&mut self, chunk: &[u8], last: bool) {
+    /// Validate `text` up to `end`, or up to the start of a character that `end` cuts in two
+    /// (it is validated with the next piece). `end` is `text.len()` for the last piece.
+    fn up_to(&mut self, text: &[u8], end: usize) {
         if self.bad.is_some() {
             return;
         }
-        let joined;
-        let text = if self.carry.is_empty() {
-            chunk
-        } else {
-            joined = [self.carry.as_slice(), chunk].concat();
-            &joined[..]
-        };
-        match std::str::from_utf8(text) {
-            Ok(_) => {
-                self.checked += text.len();
-                self.carry.clear();
-            }
-            // Cut short by the end of the chunk: finish it with the next one.
-            Err(e) if e.error_len().is_none() && !last => {
-                self.checked += e.valid_up_to();
-                self.carry = text[e.valid_up_to()..].to_vec();
-            }
+        // A continuation byte (10xxxxxx) at `end` belongs to a character begun before it; a
+        // character has at most three.
+        let mut stop = end;
+        while stop > self.checked
+            && end - stop < 3
+            && text.get(stop).is_some_and(|b| b & 0xC0 == 0x80)
+        {
+            stop -= 1;
+        }
+        match std::str::from_utf8(&text[self.checked..stop]) {
+            Ok(_) => self.checked = stop,
             Err(e) => self.bad = Some(self.checked + e.valid_up_to()),
         }
     }
@@ -610,22 +600,31 @@ mod tests {
         let text = "aé€😀z".as_bytes();
         for split in 0..=text.len() {
             let mut check = Utf8Check::default();
-            check.feed(&text[..split], false);
-            check.feed(&text[split..], true);
+            check.up_to(text, split);
+            check.up_to(text, text.len());
             assert_eq!(check.bad, None, "split at {split}");
+            assert_eq!(check.checked, text.len(), "split at {split}");
         }
         // A bad byte is reported where it is, whatever the chunking.
         let bad = b"ab\xc3(cd";
         for split in 0..=bad.len() {
             let mut check = Utf8Check::default();
-            check.feed(&bad[..split], false);
-            check.feed(&bad[split..], true);
+            check.up_to(bad, split);
+            check.up_to(bad, bad.len());
             assert_eq!(check.bad, Some(2), "split at {split}");
         }
         // A character cut off by the end of the text is invalid.
         let mut check = Utf8Check::default();
-        check.feed(&"ab€".as_bytes()[..4], true);
+        check.up_to(&"ab€".as_bytes()[..4], 4);
         assert_eq!(check.bad, Some(2));
+        // Stray continuation bytes are invalid wherever a piece ends.
+        let stray = b"a\x80\x80\x80\x80\x80b";
+        for split in 0..=stray.len() {
+            let mut check = Utf8Check::default();
+            check.up_to(stray, split);
+            check.up_to(stray, stray.len());
+            assert_eq!(check.bad, Some(1), "split at {split}");
+        }
     }
 
     #[test]
