@@ -164,8 +164,9 @@ impl PriorAttributes {
     }
 }
 
-/// Deserializes an object keeping the attributes of a [`PriorAttributes`]; anything that is not
-/// an object (`null`, or `true` for a wholly sensitive value) is kept as it is.
+/// Deserializes an object keeping the attributes of a [`PriorAttributes`]. A boolean (`true`
+/// marks a whole value sensitive) is kept; any other value that is not an object becomes
+/// `null`, which is what the rules make of it anyway: they look attributes up by name.
 struct Pruned<'k>(&'k PriorAttributes);
 
 impl<'de> DeserializeSeed<'de> for Pruned<'_> {
@@ -198,20 +199,16 @@ impl<'de> Visitor<'de> for Pruned<'_> {
         Ok(Value::Object(kept))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Value::Array(Vec::new()))
-    }
-
     fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
         Ok(Value::Bool(v))
     }
 
-    fn visit_unit<E>(self) -> Result<Value, E> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Value::Null)
     }
 
-    fn visit_none<E>(self) -> Result<Value, E> {
+    fn visit_unit<E>(self) -> Result<Value, E> {
         Ok(Value::Null)
     }
 
@@ -355,6 +352,10 @@ mod tests {
             json!({"tags": {"env": true}})
         );
         assert_eq!(attributes.prune(&raw(&json!(null))).unwrap(), json!(null));
+        assert_eq!(
+            attributes.prune(&raw(&json!(["tags"]))).unwrap(),
+            json!(null)
+        );
         // `arn` is read only when an identity is protected.
         let identity = policy("protected-resources:\n  - identity: \"arn:aws:rds:*\"\n");
         let pruned = PriorAttributes::for_policy(&identity)
