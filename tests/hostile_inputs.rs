@@ -88,6 +88,25 @@ fn check_plan(dir: &Path, plan: &Path) -> Output {
     )
 }
 
+/// `check` of a valid, empty plan (`good.json`) with this policy file.
+fn check_with_policy(dir: &Path, policy: &Path) -> Output {
+    let good = write(dir, "good.json", GOOD_PLAN);
+    plangate(
+        dir,
+        &[
+            "check",
+            "--plan",
+            good.to_str().expect("utf-8 path"),
+            "--policy",
+            policy.to_str().expect("utf-8 path"),
+            "--env",
+            "staging",
+        ],
+    )
+}
+
+const GOOD_PLAN: &[u8] = br#"{"format_version":"1.2","planned_values":{},"resource_changes":[]}"#;
+
 const PLAN_HEAD: &str = r#"{"format_version":"1.2","terraform_version":"1.9.8","#;
 
 #[test]
@@ -204,23 +223,7 @@ fn invalid_utf8_is_refused() {
         "policy.yaml",
         b"version: 1\nenvironments:\n  prod\xff: {}\n",
     );
-    let good = write(
-        dir.path(),
-        "good.json",
-        br#"{"format_version":"1.2","planned_values":{},"resource_changes":[]}"#,
-    );
-    let out = plangate(
-        dir.path(),
-        &[
-            "check",
-            "--plan",
-            good.to_str().unwrap(),
-            "--policy",
-            policy.to_str().unwrap(),
-            "--env",
-            "staging",
-        ],
-    );
+    let out = check_with_policy(dir.path(), &policy);
     assert_refused(&out, "policy.yaml");
 }
 
@@ -238,28 +241,13 @@ i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]
 #[test]
 fn yaml_alias_bombs_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let good = write(
-        dir.path(),
-        "good.json",
-        br#"{"format_version":"1.2","planned_values":{},"resource_changes":[]}"#,
-    );
+    let good = write(dir.path(), "good.json", GOOD_PLAN);
     let policy = write(
         dir.path(),
         "bomb-policy.yaml",
         format!("version: 1\n{ALIAS_BOMB}").as_bytes(),
     );
-    let out = plangate(
-        dir.path(),
-        &[
-            "check",
-            "--plan",
-            good.to_str().unwrap(),
-            "--policy",
-            policy.to_str().unwrap(),
-            "--env",
-            "staging",
-        ],
-    );
+    let out = check_with_policy(dir.path(), &policy);
     assert_refused(&out, "bomb-policy.yaml");
 
     let atlantis = write(
@@ -285,11 +273,6 @@ fn yaml_alias_bombs_are_refused() {
 #[test]
 fn deeply_nested_yaml_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let good = write(
-        dir.path(),
-        "good.json",
-        br#"{"format_version":"1.2","planned_values":{},"resource_changes":[]}"#,
-    );
     let depth = 100_000;
     let text = format!(
         "version: 1\nenvironments: {}{}\n",
@@ -297,18 +280,7 @@ fn deeply_nested_yaml_is_refused() {
         "]".repeat(depth)
     );
     let policy = write(dir.path(), "deep.yaml", text.as_bytes());
-    let out = plangate(
-        dir.path(),
-        &[
-            "check",
-            "--plan",
-            good.to_str().unwrap(),
-            "--policy",
-            policy.to_str().unwrap(),
-            "--env",
-            "staging",
-        ],
-    );
+    let out = check_with_policy(dir.path(), &policy);
     assert_refused(&out, "deep.yaml");
 }
 
