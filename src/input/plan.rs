@@ -13,7 +13,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::input::{decode, InputBytes};
-use crate::model::change::{Action, DriftChange, Mode, ResourceChange};
+use crate::model::change::{Action, DriftChange, ResourceChange, ResourceMode};
+use crate::model::plan::Plan;
+use crate::text::printable;
 use crate::{Error, Result};
 
 /// The bytes of one plan file, kept alive while the parsed [`Plan`] borrows from them.
@@ -140,11 +142,7 @@ impl PlanSource {
             depth.feed(chunk);
             utf8.up_to(json, end);
         }
-        (
-            crate::input::hex(sha.finish().as_ref()),
-            depth.finish(),
-            utf8.bad,
-        )
+        (hex::encode(sha.finish().as_ref()), depth.finish(), utf8.bad)
     }
 }
 
@@ -180,34 +178,6 @@ impl Utf8Check {
             Ok(_) => self.checked = stop,
             Err(e) => self.bad = Some(self.checked + e.valid_up_to()),
         }
-    }
-}
-
-/// A validated plan: what the rules see of one `terraform show -json` document.
-#[derive(Debug)]
-pub struct Plan<'a> {
-    pub format_version: String,
-    pub terraform_version: Option<String>,
-    /// `false` for `-target` plans and plans with deferred changes; `None` when not stated.
-    pub complete: Option<bool>,
-    pub applyable: Option<bool>,
-    pub changes: Vec<ResourceChange<'a>>,
-    pub drift: Vec<DriftChange<'a>>,
-    /// Managed resource instances in the prior state, when the plan carries `prior_state`.
-    pub prior_state_resources: Option<usize>,
-}
-
-impl Plan<'_> {
-    /// How many managed resource instances the state holds before this plan: from
-    /// `prior_state` when present, else every managed change that is not a create.
-    pub fn state_resource_count(&self) -> usize {
-        self.prior_state_resources.unwrap_or_else(|| {
-            self.changes
-                .iter()
-                .filter(|c| c.is_managed() && c.deposed.is_none())
-                .filter(|c| !matches!(c.action, Action::Create))
-                .count()
-        })
     }
 }
 
@@ -448,17 +418,17 @@ fn normalise_change<'a>(rc: RawResourceChange<'a>, path: &Path) -> Result<Resour
         unknown_actions(path, &rc.address, &rc.change.actions, "resource_changes")
     })?;
     let mode = match rc.mode.as_deref() {
-        Some("data") => Mode::Data,
+        Some("data") => ResourceMode::Data,
         Some("managed") | None => {
             if rc.address.starts_with("data.") || rc.address.contains(".data.") {
                 // Very old plans omit `mode`; the address still says it.
                 if rc.mode.is_none() {
-                    Mode::Data
+                    ResourceMode::Data
                 } else {
-                    Mode::Managed
+                    ResourceMode::Managed
                 }
             } else {
-                Mode::Managed
+                ResourceMode::Managed
             }
         }
         Some(other) => {
@@ -573,24 +543,6 @@ fn redact_quoted(message: &str) -> String {
     out
 }
 
-/// Addresses and versions are shown in one-line messages: control characters are escaped so
-/// a hostile file cannot break the line or the terminal.
-pub(crate) fn printable(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(200));
-    for (i, c) in s.chars().enumerate() {
-        if i >= 200 {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -681,7 +633,7 @@ mod tests {
             plan.changes[1].replace_paths,
             vec!["engine", "tags.x", "list[0]"]
         );
-        assert_eq!(plan.changes[2].mode, Mode::Data);
+        assert_eq!(plan.changes[2].mode, ResourceMode::Data);
         assert!(plan.changes[2].before.is_none());
         assert_eq!(plan.drift.len(), 1);
         assert_eq!(plan.prior_state_resources, Some(2));

@@ -93,7 +93,7 @@ impl Action {
 
 /// `managed` resources are what Terraform owns; `data` sources are only read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Mode {
+pub enum ResourceMode {
     Managed,
     Data,
 }
@@ -105,7 +105,7 @@ pub enum Mode {
 pub struct ResourceChange<'a> {
     pub address: Cow<'a, str>,
     pub module_address: Option<Cow<'a, str>>,
-    pub mode: Mode,
+    pub mode: ResourceMode,
     pub resource_type: Cow<'a, str>,
     pub name: Cow<'a, str>,
     pub provider_name: Option<Cow<'a, str>>,
@@ -141,7 +141,7 @@ impl ResourceChange<'_> {
     }
 
     pub fn is_managed(&self) -> bool {
-        self.mode == Mode::Managed
+        self.mode == ResourceMode::Managed
     }
 
     /// The address has an instance key of its own (`count`/`for_each`), not only its module.

@@ -164,7 +164,7 @@ impl ProjectEnvironment {
             add(SignalSource::Name, name);
         }
         add(SignalSource::Dir, dir);
-        if workspace != "default" {
+        if workspace != crate::model::atlantis::DEFAULT_WORKSPACE {
             add(SignalSource::Workspace, workspace);
         }
         match signals.first() {
@@ -432,7 +432,7 @@ fn shown_value(value: &str, mark: Option<&Value>) -> String {
     if is_sensitive(mark) {
         "(sensitive)".to_string()
     } else {
-        crate::input::plan::printable(value)
+        crate::text::printable(value)
     }
 }
 

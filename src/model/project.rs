@@ -9,13 +9,13 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::input::atlantis::AtlantisProject;
-use crate::input::plan::Plan;
-use crate::input::policy::Policy;
+use crate::model::atlantis::AtlantisProject;
 use crate::model::change::ResourceChange;
 use crate::model::environment::{
     EnvironmentOrigin, ProjectEnvironment, ResourceEnvironment, WORKLOAD_ATTRIBUTES,
 };
+use crate::model::plan::Plan;
+use crate::model::policy::Policy;
 use crate::{Error, Position, Result};
 
 /// One Terraform root module + workspace that a plan belongs to.
@@ -321,7 +321,7 @@ mod tests {
     }
 
     fn policy(yaml: &str) -> Policy {
-        Policy::parse(yaml, Path::new("policy.yaml")).unwrap()
+        crate::pipeline::parse_policy(yaml, Path::new("policy.yaml")).unwrap()
     }
 
     #[test]
@@ -384,7 +384,7 @@ mod tests {
                 }
             }
         }
-        let policy = Policy::builtin();
+        let policy = crate::pipeline::builtin_policy();
         let attributes = PriorAttributes::for_policy(&policy);
         let detect = |before: &Value, sensitive: Option<&Value>| {
             policy

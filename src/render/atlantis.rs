@@ -6,8 +6,9 @@
 
 use std::fmt::Write;
 
-use crate::input::policy::Level;
-use crate::report::{Counts, Finding, Report, Verdict};
+use crate::model::finding::Finding;
+use crate::model::level::Level;
+use crate::report::{Counts, Report, Verdict};
 
 /// Atlantis folds step output longer than this many lines into a collapsed section.
 pub const MAX_LINES: usize = 12;
@@ -163,10 +164,9 @@ fn counts(c: &Counts) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::policy::Policy;
 
     fn report(findings: Vec<Finding>) -> Report {
-        Report::lint(&Policy::builtin(), findings)
+        Report::lint(&crate::pipeline::builtin_policy(), findings)
     }
 
     #[test]

@@ -1,15 +1,15 @@
 //! `cross-env-destroy`: a project destroys a resource that belongs to another environment.
 
 use super::{Context, Rule};
-use crate::input::policy::Level;
 use crate::model::environment::SignalStrength;
-use crate::report::Finding;
+use crate::model::finding::{Finding, RuleId};
+use crate::model::level::Level;
 
 pub struct CrossEnvDestroy;
 
 impl Rule for CrossEnvDestroy {
-    fn id(&self) -> &'static str {
-        "cross-env-destroy"
+    fn id(&self) -> RuleId {
+        RuleId::new("cross-env-destroy")
     }
 
     fn default_level(&self) -> Level {

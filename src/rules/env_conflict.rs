@@ -1,10 +1,10 @@
 //! `env-conflict`: a project's name, dir and workspace name different environments.
 
 use super::{Context, Rule};
-use crate::input::policy::Level;
 use crate::model::environment::ProjectEnvironment;
+use crate::model::finding::{Finding, Location, RuleId};
+use crate::model::level::Level;
 use crate::model::project::Project;
-use crate::report::Finding;
 
 pub struct EnvConflict;
 
@@ -24,15 +24,15 @@ impl EnvConflict {
         )
         .project_name(&project.name);
         if let Some(p) = project.position {
-            f = f.location(format!("line {}", p.line));
+            f = f.location(Location::Line(p.line));
         }
         Some(f)
     }
 }
 
 impl Rule for EnvConflict {
-    fn id(&self) -> &'static str {
-        "env-conflict"
+    fn id(&self) -> RuleId {
+        RuleId::new("env-conflict")
     }
 
     fn default_level(&self) -> Level {
@@ -78,7 +78,7 @@ projects:
         for project in super::atlantis_projects(ctx) {
             if let Some(mut f) = self.finding(&project) {
                 if let (Some(a), Some(p)) = (ctx.atlantis, project.position) {
-                    f.location = Some(format!("{}:{}", a.path.display(), p.line));
+                    f.location = Some(Location::file_line(&a.path, p.line));
                 }
                 out.push(f);
             }

@@ -2,14 +2,14 @@
 //! destroys in another.
 
 use super::{address_list, Context, Rule};
-use crate::input::policy::Level;
-use crate::report::Finding;
+use crate::model::finding::{Finding, RuleId};
+use crate::model::level::Level;
 
 pub struct IntentMismatch;
 
 impl Rule for IntentMismatch {
-    fn id(&self) -> &'static str {
-        "intent-mismatch"
+    fn id(&self) -> RuleId {
+        RuleId::new("intent-mismatch")
     }
 
     fn default_level(&self) -> Level {

@@ -4,16 +4,17 @@
 use serde_json::Value;
 
 use super::{Context, Rule};
-use crate::input::policy::{Level, ProtectedMatcher, ProtectedResource, IDENTITY_ATTRIBUTES};
 use crate::model::change::ResourceChange;
 use crate::model::environment::lookup;
-use crate::report::Finding;
+use crate::model::finding::{Finding, RuleId};
+use crate::model::level::Level;
+use crate::model::policy::{ProtectedMatcher, ProtectedResource, IDENTITY_ATTRIBUTES};
 
 pub struct ProtectedResourceDestroy;
 
 impl Rule for ProtectedResourceDestroy {
-    fn id(&self) -> &'static str {
-        "protected-resource-destroy"
+    fn id(&self) -> RuleId {
+        RuleId::new("protected-resource-destroy")
     }
 
     fn default_level(&self) -> Level {

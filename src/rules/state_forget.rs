@@ -1,14 +1,14 @@
 //! `state-forget`: resources dropped from state without being destroyed.
 
 use super::{Context, Rule};
-use crate::input::policy::Level;
-use crate::report::Finding;
+use crate::model::finding::{Finding, RuleId};
+use crate::model::level::Level;
 
 pub struct StateForget;
 
 impl Rule for StateForget {
-    fn id(&self) -> &'static str {
-        "state-forget"
+    fn id(&self) -> RuleId {
+        RuleId::new("state-forget")
     }
 
     fn default_level(&self) -> Level {

@@ -1,14 +1,33 @@
-//! `plangate check`: from plan files, atlantis.yaml and the policy to one report.
+//! From inputs to one report: read the plans, resolve each plan's project and environment, run
+//! the rules and build the report. Also the policy as the rest of plangate loads it: the
+//! reader handed the rules' catalog.
 
 use std::path::{Path, PathBuf};
 
-use crate::input::atlantis::{AtlantisConfig, AtlantisProject};
 use crate::input::plan::PlanSource;
-use crate::input::policy::Policy;
+use crate::model::atlantis::{normalize_dir, AtlantisConfig, AtlantisProject, DEFAULT_WORKSPACE};
+use crate::model::finding::Finding;
+use crate::model::intent::DestroyIntent;
+use crate::model::policy::Policy;
 use crate::model::project::{Project, ProjectPlan};
 use crate::report::Report;
-use crate::rules::{self, Context, DestroyIntent};
+use crate::rules::{self, Context};
 use crate::{Error, Result};
+
+/// The built-in default policy.
+pub fn builtin_policy() -> Policy {
+    crate::input::policy::builtin(&rules::catalog())
+}
+
+/// A policy file laid over the built-in default.
+pub fn load_policy(path: &Path) -> Result<Policy> {
+    crate::input::policy::load(path, &rules::catalog())
+}
+
+/// Policy text laid over the built-in default; `path` names it in messages.
+pub fn parse_policy(text: &str, path: &Path) -> Result<Policy> {
+    crate::input::policy::parse(text, path, &rules::catalog())
+}
 
 /// One `--plan` argument: `PATH`, or `PROJECT=PATH`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +143,21 @@ pub fn evaluate(
     Report::build(policy, plans, rules::evaluate(&ctx))
 }
 
+/// The lint findings about atlantis.yaml and the policy alone (no plans), as a report.
+/// `extra` are findings the caller already has (problems in the file itself).
+pub fn lint(policy: &Policy, atlantis: Option<&AtlantisConfig>, extra: Vec<Finding>) -> Report {
+    let intent = DestroyIntent::default();
+    let ctx = Context {
+        policy,
+        plans: &[],
+        atlantis,
+        intent: &intent,
+    };
+    let mut findings = rules::lint(&ctx);
+    findings.extend(extra);
+    Report::lint(policy, findings)
+}
+
 fn resolve_project(request: &CheckRequest, arg: &PlanArg) -> Result<Project> {
     let policy = &request.policy;
     let env = request.env.as_deref();
@@ -139,7 +173,7 @@ fn resolve_project(request: &CheckRequest, arg: &PlanArg) -> Result<Project> {
             let workspace = request
                 .workspace
                 .clone()
-                .unwrap_or_else(|| "default".into());
+                .unwrap_or_else(|| DEFAULT_WORKSPACE.into());
             return Ok(Project::resolve(
                 policy,
                 name.clone(),
@@ -164,11 +198,11 @@ fn resolve_project(request: &CheckRequest, arg: &PlanArg) -> Result<Project> {
     }
 
     if let Some(dir) = &request.dir {
-        let dir = crate::input::atlantis::normalize_dir(dir);
+        let dir = normalize_dir(dir);
         let workspace = request
             .workspace
             .clone()
-            .unwrap_or_else(|| "default".into());
+            .unwrap_or_else(|| DEFAULT_WORKSPACE.into());
         if let Some(atlantis) = &request.atlantis {
             let found = atlantis.find_by_dir_workspace(&dir, &workspace);
             match found.as_slice() {
@@ -184,7 +218,7 @@ fn resolve_project(request: &CheckRequest, arg: &PlanArg) -> Result<Project> {
             }
         }
         // Not listed (autodiscovered by Atlantis, or no atlantis.yaml): the dir names it.
-        let name = if workspace == "default" {
+        let name = if workspace == DEFAULT_WORKSPACE {
             dir.clone()
         } else {
             format!("{dir}:{workspace}")
@@ -209,7 +243,7 @@ fn resolve_project(request: &CheckRequest, arg: &PlanArg) -> Result<Project> {
             let workspace = request
                 .workspace
                 .clone()
-                .unwrap_or_else(|| "default".into());
+                .unwrap_or_else(|| DEFAULT_WORKSPACE.into());
             Ok(Project::resolve(
                 policy,
                 request.local_name.clone(),

@@ -1,118 +1,41 @@
-//! The GitHub pull-request comment, through octocrab: our comment for each project is found
+//! The GitHub pull-request comment, through the REST API: our comment for each project is found
 //! by its marker (on every page of comments) and by its author, then updated in place or
 //! created; extra copies left by an interrupted run are removed. Optionally a commit status
 //! `plangate/<project>` per project. Works against any base URL (GitHub Enterprise, tests).
 
-use octocrab::Octocrab;
 use serde_json::{json, Value};
 
-use super::http::{self, all_pages, call, encode_segment, ApiBase, Method, Reply, Transport};
-use super::{GitHubTarget, Settings, SinkError};
+use super::http::{encode_segment, Answer, Api, ApiSpec, Method};
+use super::{ForgeError, GitHubTarget, Settings};
 use crate::render::markdown;
-use crate::report::{Report, Verdict};
-
-struct GitHub {
-    client: Octocrab,
-}
-
-impl Transport for GitHub {
-    fn platform(&self) -> &'static str {
-        "GitHub"
-    }
-
-    fn token_hint(&self) -> &'static str {
-        "PLANGATE_GITHUB_TOKEN or GITHUB_TOKEN"
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<Reply, String> {
-        // A relative path: octocrab joins it to the base URL and only then adds the token.
-        let path = path.to_string();
-        let response = match method {
-            Method::Get => self.client._get(path).await,
-            Method::Post => self.client._post(path, body).await,
-            Method::Patch => self.client._patch(path, body).await,
-            Method::Put => self.client._put(path, body).await,
-            Method::Delete => self.client._delete(path, body).await,
-        }
-        .map_err(describe_octocrab_error)?;
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let link = header("link");
-        let retry_after = header("retry-after")
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(std::time::Duration::from_secs);
-        let rate_limit_exhausted = header("x-ratelimit-remaining").as_deref() == Some("0");
-        let body = self
-            .client
-            .body_to_string(response)
-            .await
-            .map_err(describe_octocrab_error)?;
-        Ok(Reply {
-            status,
-            body,
-            link,
-            retry_after,
-            rate_limit_exhausted,
-        })
-    }
-}
-
-/// octocrab's errors name the failing layer; keep the first line, which carries no header.
-fn describe_octocrab_error(e: octocrab::Error) -> String {
-    let text = e.to_string();
-    let line = text.lines().next().unwrap_or("request failed").to_string();
-    if line.is_empty() {
-        "request failed".into()
-    } else {
-        line
-    }
-}
+use crate::report::{ProjectReport, Report, Verdict};
 
 struct Session<'a> {
-    github: GitHub,
-    base: ApiBase,
+    api: Api,
     target: &'a GitHubTarget,
-    settings: &'a Settings,
 }
 
 impl<'a> Session<'a> {
-    fn open(target: &'a GitHubTarget, settings: &'a Settings) -> Result<Session<'a>, SinkError> {
-        let base = ApiBase::parse(&target.api_url)?;
-        let client = Octocrab::builder()
-            .base_uri(format!("{}{}", base.origin, base.prefix))
-            .map_err(|e| SinkError::new(format!("GitHub API URL {}: {e}", target.api_url)))?
-            .personal_token(target.token.expose().to_string())
-            .set_connect_timeout(Some(settings.timeout))
-            .set_read_timeout(Some(settings.timeout))
-            .set_write_timeout(Some(settings.timeout))
-            .build()
-            .map_err(|e| {
-                SinkError::new(format!(
-                    "cannot set up the GitHub client: {}",
-                    describe_octocrab_error(e)
-                ))
-            })?;
-        Ok(Session {
-            github: GitHub { client },
-            base,
-            target,
-            settings,
-        })
+    fn open(target: &'a GitHubTarget, settings: &'a Settings) -> Result<Session<'a>, ForgeError> {
+        let api = Api::new(ApiSpec {
+            platform: "GitHub",
+            token_hint: "PLANGATE_GITHUB_TOKEN or GITHUB_TOKEN",
+            api_url: &target.api_url,
+            auth_header: "authorization",
+            auth_value: format!("Bearer {}", target.token.expose()),
+            extra_headers: &[
+                ("accept", "application/vnd.github+json"),
+                ("x-github-api-version", "2022-11-28"),
+            ],
+            rate_limit_header: "x-ratelimit-remaining",
+            timeout: settings.timeout,
+            retry: settings.retry,
+        })?;
+        Ok(Session { api, target })
     }
 
     fn repo_route(&self, rest: &str) -> String {
-        self.base.path(&format!(
+        self.api.path(&format!(
             "/repos/{}/{}{rest}",
             encode_segment(&self.target.owner),
             encode_segment(&self.target.repo)
@@ -124,18 +47,18 @@ impl<'a> Session<'a> {
         method: Method,
         path: &str,
         body: Option<&Value>,
-    ) -> Result<http::Answer, SinkError> {
-        call(&self.github, &self.settings.retry, method, path, body).await
+    ) -> Result<Answer, ForgeError> {
+        self.api.call(method, path, body).await
     }
 
-    async fn pages(&self, path: String) -> Result<Vec<Value>, SinkError> {
-        all_pages(&self.github, &self.settings.retry, &self.base, path).await
+    async fn pages(&self, path: String) -> Result<Vec<Value>, ForgeError> {
+        self.api.all_pages(path).await
     }
 
     /// Who our comments are written by; `None` when the token cannot tell (then the marker
     /// at the start of the body is the only test).
-    async fn login(&self) -> Result<Option<String>, SinkError> {
-        match self.call(Method::Get, &self.base.path("/user"), None).await {
+    async fn login(&self) -> Result<Option<String>, ForgeError> {
+        match self.call(Method::Get, &self.api.path("/user"), None).await {
             Ok(answer) => Ok(answer
                 .json
                 .get("login")
@@ -153,7 +76,7 @@ impl<'a> Session<'a> {
 pub(crate) async fn labels(
     target: &GitHubTarget,
     settings: &Settings,
-) -> Result<Vec<String>, SinkError> {
+) -> Result<Vec<String>, ForgeError> {
     let session = Session::open(target, settings)?;
     let path = session.repo_route(&format!("/issues/{}/labels?per_page=100", target.pr));
     let labels = session.pages(path).await?;
@@ -168,7 +91,7 @@ pub(crate) async fn publish(
     report: &Report,
     target: &GitHubTarget,
     settings: &Settings,
-) -> Result<(), SinkError> {
+) -> Result<(), ForgeError> {
     let session = Session::open(target, settings)?;
     let login = session.login().await?;
     let comments = session
@@ -200,7 +123,7 @@ pub(crate) async fn publish(
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(SinkError::new(problems.join("; ")))
+        Err(ForgeError::new(problems.join("; ")))
     }
 }
 
@@ -228,7 +151,7 @@ async fn upsert(
     session: &Session<'_>,
     ours: &[&Value],
     body: &str,
-) -> Result<Option<String>, SinkError> {
+) -> Result<Option<String>, ForgeError> {
     let payload = json!({ "body": body });
     let Some((keep, extra)) = ours.split_first() else {
         let created = session
@@ -267,11 +190,11 @@ async fn upsert(
     Ok(url)
 }
 
-fn comment_id(comment: &Value) -> Result<u64, SinkError> {
+fn comment_id(comment: &Value) -> Result<u64, ForgeError> {
     comment
         .get("id")
         .and_then(Value::as_u64)
-        .ok_or_else(|| SinkError::new("GitHub listed a comment without a numeric id"))
+        .ok_or_else(|| ForgeError::new("GitHub listed a comment without a numeric id"))
 }
 
 fn html_url(comment: &Value) -> Option<String> {
@@ -284,9 +207,9 @@ fn html_url(comment: &Value) -> Option<String> {
 /// `plangate/<project>` on the head commit: success unless blocked.
 async fn status(
     session: &Session<'_>,
-    project: &crate::report::ProjectReport,
+    project: &ProjectReport,
     target_url: Option<&str>,
-) -> Result<(), SinkError> {
+) -> Result<(), ForgeError> {
     let sha = match &session.target.head_sha {
         Some(sha) => sha.clone(),
         None => {
@@ -301,7 +224,7 @@ async fn status(
                 .pointer("/head/sha")
                 .and_then(Value::as_str)
                 .map(str::to_string)
-                .ok_or_else(|| SinkError::new("GitHub's pull request has no head commit"))?
+                .ok_or_else(|| ForgeError::new("GitHub's pull request has no head commit"))?
         }
     };
     let state = match project.verdict {
@@ -327,7 +250,7 @@ async fn status(
 }
 
 /// GitHub keeps 140 characters of a status description.
-pub(crate) fn status_description(project: &crate::report::ProjectReport) -> String {
+pub(crate) fn status_description(project: &ProjectReport) -> String {
     let c = &project.counts;
     let text = format!(
         "{}: {} to delete, {} to replace ({})",

@@ -1,8 +1,9 @@
-//! Where a finished report goes besides stdout and `--output` files: the pull-request comment
-//! (GitHub, GitLab) and commit statuses. (The GitHub Action writes the step summary from
-//! `--output markdown=PATH`, so it is not written here twice.) This is the only async code
-//! of the crate: each call builds a small tokio runtime of its own, so the core stays sync.
-//! Nothing here changes the verdict or the exit code; failures come back as one-line errors.
+//! The code hosts: GitHub (and GitHub Enterprise) and GitLab. plangate reads the pull
+//! request's labels (declared destroy intent) and writes the pull-request comment and commit
+//! statuses there. (The GitHub Action writes the step summary from `--output markdown=PATH`,
+//! so it is not written here twice.) This is the only async code of the crate: each call
+//! builds a small tokio runtime of its own, so the core stays sync. Nothing here changes the
+//! verdict or the exit code; failures come back as one-line errors. A forge is one file here.
 
 pub mod github;
 pub mod gitlab;
@@ -14,26 +15,19 @@ use std::time::Duration;
 use crate::report::Report;
 pub use http::RetryPolicy;
 
-/// The `check` options about the pull-request comment.
-#[derive(clap::Args, Debug, Clone, Default)]
+/// What the command line says about the pull request and its comment.
+#[derive(Debug, Clone, Default)]
 pub struct CommentArgs {
-    /// Post or update the pull-request comment (default: auto in Atlantis and GitHub Actions, else off)
-    #[arg(long, value_enum, value_name = "github|gitlab|auto|off")]
+    /// `--comment`: post or update the pull-request comment (default: auto in Atlantis and
+    /// GitHub Actions, else off).
     pub comment: Option<CommentMode>,
-    /// The repository of the pull request (GitLab: the project path, subgroups included)
-    #[arg(long, value_name = "OWNER/NAME")]
+    /// `--repo`: the repository of the pull request (GitLab: the project path).
     pub repo: Option<String>,
-    /// The pull request (GitLab: merge request IID) to comment on
-    #[arg(long, value_name = "N")]
+    /// `--pr`: the pull request (GitLab: merge request IID).
     pub pr: Option<u64>,
-    /// GitHub API base (default $GITHUB_API_URL, else https://api.github.com; Enterprise: https://HOST/api/v3)
-    #[arg(long, value_name = "URL")]
     pub github_api_url: Option<String>,
-    /// GitLab API base (default $CI_API_V4_URL, else derived from $PULL_URL)
-    #[arg(long, value_name = "URL")]
     pub gitlab_api_url: Option<String>,
-    /// Also set a commit status `plangate/<project>` on the head commit, for branch protection
-    #[arg(long)]
+    /// `--commit-status`: also set `plangate/<project>` on the head commit.
     pub commit_status: bool,
 }
 
@@ -45,23 +39,23 @@ pub enum CommentMode {
     Off,
 }
 
-/// A posting problem, as one line without any credential in it.
+/// A problem talking to the forge, as one line without any credential in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SinkError(String);
+pub struct ForgeError(String);
 
-impl SinkError {
-    pub fn new(message: impl Into<String>) -> SinkError {
-        SinkError(message.into())
+impl ForgeError {
+    pub fn new(message: impl Into<String>) -> ForgeError {
+        ForgeError(message.into())
     }
 }
 
-impl fmt::Display for SinkError {
+impl fmt::Display for ForgeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::error::Error for SinkError {}
+impl std::error::Error for ForgeError {}
 
 /// A credential: never printed, not even by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
@@ -377,7 +371,7 @@ pub const DESTROY_LABEL_PREFIX: &str = "plangate:destroy:";
 
 /// Destroy intent from the pull request's labels `plangate:destroy:<project-or-env>`. Empty
 /// when no comment target is configured; read before the rules run.
-pub fn destroy_labels(settings: &Settings) -> Result<Vec<String>, SinkError> {
+pub fn destroy_labels(settings: &Settings) -> Result<Vec<String>, ForgeError> {
     let Some(target) = &settings.target else {
         return Ok(Vec::new());
     };
@@ -388,7 +382,7 @@ pub fn destroy_labels(settings: &Settings) -> Result<Vec<String>, SinkError> {
         }
     })
     .map_err(|e| {
-        SinkError::new(format!(
+        ForgeError::new(format!(
             "pull-request labels not read: {}",
             settings.scrub(&e.0)
         ))
@@ -409,7 +403,7 @@ pub fn intent_from_labels(labels: &[String]) -> Vec<String> {
 /// Post the report: one comment per project, created or updated in place, and commit statuses
 /// if asked. Every problem is returned as one line; the caller has already written the report
 /// to stdout and its `--output` files, so nothing is lost because of one.
-pub fn publish(report: &Report, settings: &Settings) -> Result<(), SinkError> {
+pub fn publish(report: &Report, settings: &Settings) -> Result<(), ForgeError> {
     let mut problems = Vec::new();
     if let Some(problem) = &settings.problem {
         problems.push(format!("pull-request comment not posted: {problem}"));
@@ -430,19 +424,19 @@ pub fn publish(report: &Report, settings: &Settings) -> Result<(), SinkError> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(SinkError::new(settings.scrub(&problems.join("; "))))
+        Err(ForgeError::new(settings.scrub(&problems.join("; "))))
     }
 }
 
 fn block_on<T>(
     settings: &Settings,
-    future: impl std::future::Future<Output = Result<T, SinkError>>,
-) -> Result<T, SinkError> {
+    future: impl std::future::Future<Output = Result<T, ForgeError>>,
+) -> Result<T, ForgeError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
         .build()
-        .map_err(|e| SinkError::new(format!("cannot start the HTTP runtime: {e}")))?;
+        .map_err(|e| ForgeError::new(format!("cannot start the HTTP runtime: {e}")))?;
     // One overall deadline, so a hanging server never holds the pipeline forever.
     let deadline = settings
         .timeout
@@ -450,7 +444,7 @@ fn block_on<T>(
     runtime.block_on(async {
         match tokio::time::timeout(deadline, future).await {
             Ok(result) => result,
-            Err(_) => Err(SinkError::new(format!(
+            Err(_) => Err(ForgeError::new(format!(
                 "gave up after {}s",
                 deadline.as_secs()
             ))),

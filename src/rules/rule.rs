@@ -1,0 +1,36 @@
+//! The [`Rule`] trait every rule implements, and the [`Context`] a rule may look at.
+
+use crate::model::atlantis::AtlantisConfig;
+use crate::model::finding::{Finding, RuleId};
+use crate::model::intent::DestroyIntent;
+use crate::model::level::Level;
+use crate::model::policy::Policy;
+use crate::model::project::ProjectPlan;
+
+/// Everything a rule may look at.
+pub struct Context<'a> {
+    pub policy: &'a Policy,
+    pub plans: &'a [ProjectPlan<'a>],
+    pub atlantis: Option<&'a AtlantisConfig>,
+    pub intent: &'a DestroyIntent,
+}
+
+/// A check with a stable kebab-case id and its own documentation.
+pub trait Rule: Sync {
+    fn id(&self) -> RuleId;
+    fn default_level(&self) -> Level;
+    /// One line for `plangate rules`.
+    fn summary(&self) -> &'static str;
+    /// The full Markdown documentation for `plangate explain` and the README: what it
+    /// catches, why (the incident), an example, how to configure or silence it.
+    fn docs(&self) -> &'static str;
+    /// Option names the rule accepts under `rules.<id>` besides `level`.
+    fn options(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Runs on `check`: findings about the plans (and, for configuration rules, about the
+    /// projects being checked).
+    fn check(&self, _ctx: &Context<'_>, _out: &mut Vec<Finding>) {}
+    /// Runs on `lint`: findings about atlantis.yaml and the policy alone, for every project.
+    fn lint(&self, _ctx: &Context<'_>, _out: &mut Vec<Finding>) {}
+}
