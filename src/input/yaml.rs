@@ -417,6 +417,34 @@ impl<'a> Checker<'a> {
         Some(fields)
     }
 
+    /// [`Self::table`] with its label kept, for the `*_at` readers.
+    pub fn scope<'n>(&mut self, node: &'n Node, label: &str, known: &[&str]) -> Option<Scope<'n>> {
+        self.table(node, label, known).map(|table| Scope {
+            table,
+            label: label.to_string(),
+        })
+    }
+
+    pub fn string_at(&mut self, scope: &Scope<'_>, key: &str) -> Option<String> {
+        self.string(scope.get(key), &scope.label(key))
+    }
+
+    pub fn bool_at(&mut self, scope: &Scope<'_>, key: &str) -> Option<bool> {
+        self.bool(scope.get(key), &scope.label(key))
+    }
+
+    pub fn int_at(&mut self, scope: &Scope<'_>, key: &str) -> Option<i64> {
+        self.int(scope.get(key), &scope.label(key))
+    }
+
+    pub fn list_at(&mut self, scope: &Scope<'_>, key: &str) -> Vec<String> {
+        self.plain_list(scope.get(key), &scope.label(key))
+    }
+
+    pub fn positioned_list_at(&mut self, scope: &Scope<'_>, key: &str) -> Vec<(String, Position)> {
+        self.string_list(scope.get(key), &scope.label(key))
+    }
+
     pub fn unknown_key(&mut self, key: &Node, name: &str, label: &str, known: &[&str]) {
         let place = if label.is_empty() {
             "at the top level".to_string()
@@ -576,6 +604,28 @@ impl<'n> Table<'n> {
 
     pub fn has(&self, key: &str) -> bool {
         self.entries.iter().any(|(k, _, _)| *k == key)
+    }
+}
+
+/// A mapping's known entries with the label they are reported under (`projects[3]`): what a
+/// declarative decoder reads its keys from.
+pub struct Scope<'n> {
+    pub table: Table<'n>,
+    pub label: String,
+}
+
+impl<'n> Scope<'n> {
+    pub fn get(&self, key: &str) -> Option<&'n Node> {
+        self.table.get(key)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.table.has(key)
+    }
+
+    /// `projects[3].workspace`.
+    pub fn label(&self, key: &str) -> String {
+        join(&self.label, key)
     }
 }
 

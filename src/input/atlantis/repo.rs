@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use super::names::*;
 use super::*;
-use crate::input::yaml::{join, quote, Kind, Node, Table};
+use crate::error::Position;
+use crate::input::yaml::{join, quote, Kind, Node, Scope, Table};
 use crate::model::atlantis::*;
 
 impl Checker<'_> {
@@ -19,6 +20,34 @@ impl Checker<'_> {
             parallel_apply: None,
             workflow_definitions: Vec::new(),
         };
+        let Some(fields) = self.repo_root(root) else {
+            return config;
+        };
+        config.version = self.repo_version(&fields, root);
+        config.automerge = self.yaml.bool(fields.get("automerge"), "automerge");
+        config.parallel_plan = self.yaml.bool(fields.get("parallel_plan"), "parallel_plan");
+        config.parallel_apply = self
+            .yaml
+            .bool(fields.get("parallel_apply"), "parallel_apply");
+        self.repo_settings(&fields);
+        if let Some(node) = fields.get("workflows") {
+            config.workflow_definitions = self.workflows(node);
+            config.workflows = config
+                .workflow_definitions
+                .iter()
+                .map(|w| w.name.clone())
+                .collect();
+        }
+        if let Some(node) = fields.get("projects") {
+            config.projects = self.projects(node);
+        }
+        self.check_project_names(&config.projects);
+        config
+    }
+
+    /// The top-level mapping; `None` when the document is something else (reported), such
+    /// as a server-side repos.yaml.
+    fn repo_root<'n>(&mut self, root: &'n Node) -> Option<Table<'n>> {
         if let Kind::Map(entries) = &root.kind {
             let repos_key = entries
                 .iter()
@@ -29,15 +58,16 @@ impl Checker<'_> {
                     "this is a server-side repos.yaml (top-level `repos:`), not a repo-level \
                      atlantis.yaml; give the atlantis.yaml at the root of the Terraform repository",
                 );
-                return config;
+                return None;
             }
         }
-        let fields = match &root.kind {
-            Kind::Map(_) => self
-                .yaml
-                .table(root, "", REPO_CFG_KEYS)
-                .unwrap_or_else(Table::empty),
-            Kind::Null => Table::empty(),
+        match &root.kind {
+            Kind::Map(_) => Some(
+                self.yaml
+                    .table(root, "", REPO_CFG_KEYS)
+                    .unwrap_or_else(Table::empty),
+            ),
+            Kind::Null => Some(Table::empty()),
             _ => {
                 self.yaml.error(
                     root.position,
@@ -46,35 +76,35 @@ impl Checker<'_> {
                         root.describe()
                     ),
                 );
-                return config;
-            }
-        };
-
-        match fields.get("version") {
-            None => self.yaml.error(
-                root.position,
-                "version: is required (2 or 3; plangate and current Atlantis expect 3)",
-            ),
-            Some(node) => {
-                if let Some(version) = self.yaml.int(Some(node), "version") {
-                    if version == 2 || version == 3 {
-                        config.version = version as u32;
-                    } else {
-                        self.yaml.error(
-                            node.position,
-                            format!(
-                                "version: only versions 2 and 3 are supported, found {version}"
-                            ),
-                        );
-                    }
-                }
+                None
             }
         }
-        config.automerge = self.yaml.bool(fields.get("automerge"), "automerge");
-        config.parallel_plan = self.yaml.bool(fields.get("parallel_plan"), "parallel_plan");
-        config.parallel_apply = self
-            .yaml
-            .bool(fields.get("parallel_apply"), "parallel_apply");
+    }
+
+    /// `version`: required, 2 or 3 (0 when it is not).
+    fn repo_version(&mut self, fields: &Table<'_>, root: &Node) -> u32 {
+        let Some(node) = fields.get("version") else {
+            self.yaml.error(
+                root.position,
+                "version: is required (2 or 3; plangate and current Atlantis expect 3)",
+            );
+            return 0;
+        };
+        match self.yaml.int(Some(node), "version") {
+            Some(version @ (2 | 3)) => version as u32,
+            Some(version) => {
+                self.yaml.error(
+                    node.position,
+                    format!("version: only versions 2 and 3 are supported, found {version}"),
+                );
+                0
+            }
+            None => 0,
+        }
+    }
+
+    /// Top-level keys plangate only validates.
+    fn repo_settings(&mut self, fields: &Table<'_>) {
         for key in [
             "delete_source_branch_on_merge",
             "abort_on_execution_order_fail",
@@ -83,12 +113,9 @@ impl Checker<'_> {
         }
         self.yaml
             .string(fields.get("emoji_reaction"), "emoji_reaction");
-        self.yaml.string_list(
-            fields.get("allowed_regexp_prefixes"),
-            "allowed_regexp_prefixes",
-        );
-        self.yaml
-            .string_list(fields.get("silence_pr_comments"), "silence_pr_comments");
+        for key in ["allowed_regexp_prefixes", "silence_pr_comments"] {
+            self.yaml.string_list(fields.get(key), key);
+        }
         if let Some(node) = fields.get("repo_locks") {
             self.repo_locks(node, "repo_locks", false);
         }
@@ -98,34 +125,24 @@ impl Checker<'_> {
         if let Some(node) = fields.get("policies") {
             self.policies(node, "policies");
         }
-        if let Some(node) = fields.get("workflows") {
-            config.workflow_definitions = self.workflows(node);
-            config.workflows = config
-                .workflow_definitions
-                .iter()
-                .map(|w| w.name.clone())
-                .collect();
-        }
-        if let Some(node) = fields.get("projects") {
-            match &node.kind {
-                Kind::Seq(items) => {
-                    for (index, item) in items.iter().enumerate() {
-                        if let Some(project) = self.project(item, &format!("projects[{index}]")) {
-                            config.projects.push(project);
-                        }
-                    }
-                }
-                _ => self.yaml.error(
-                    node.position,
-                    format!(
-                        "projects: must be a list of projects, found {}",
-                        node.describe()
-                    ),
+    }
+
+    fn projects(&mut self, node: &Node) -> Vec<AtlantisProject> {
+        let Kind::Seq(items) = &node.kind else {
+            self.yaml.error(
+                node.position,
+                format!(
+                    "projects: must be a list of projects, found {}",
+                    node.describe()
                 ),
-            }
-        }
-        self.check_project_names(&config.projects);
-        config
+            );
+            return Vec::new();
+        };
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(index, item)| self.project(item, &format!("projects[{index}]")))
+            .collect()
     }
 
     pub(super) fn project(&mut self, node: &Node, label: &str) -> Option<AtlantisProject> {
@@ -136,225 +153,207 @@ impl Checker<'_> {
             );
             return None;
         }
-        let fields = self.yaml.table(node, label, PROJECT_KEYS)?;
-        let at = |key: &str| join(label, key);
-
-        let name_node = fields.get("name");
-        let name = self.yaml.string(name_node, &at("name"));
-        let name_position = name_node.map(|n| n.position);
-        if let (Some(name), Some(name_node)) = (&name, name_node) {
-            if name.is_empty() {
-                self.yaml.error(
-                    name_node.position,
-                    format!("{}: if set cannot be empty", at("name")),
-                );
-            } else if contains_glob(name) {
-                self.yaml.error(
-                    name_node.position,
-                    format!(
-                        "{}: cannot contain glob pattern characters ('*', '?', '['); glob \
-                         expansion is only supported in the 'dir' field",
-                        at("name")
-                    ),
-                );
-            } else if !valid_project_name(name) {
-                self.yaml.error(
-                    name_node.position,
-                    format!(
-                        "{}: {} is not allowed: must contain only URL safe characters \
-                         (letters, digits, '-', '_', '.', '~' and '/')",
-                        at("name"),
-                        quote(name)
-                    ),
-                );
-            }
+        let s = self.yaml.scope(node, label, PROJECT_KEYS)?;
+        let (name, name_position) = self.project_name(&s);
+        let dir = self.project_dir(&s, node, name_position.filter(|_| name.is_some()));
+        let workspace = self.project_workspace(&s);
+        let branch = self.yaml.string_at(&s, "branch");
+        if let (Some(branch), Some(branch_node)) = (&branch, s.get("branch")) {
+            self.slash_regex(branch, branch_node.position, &s.label("branch"));
         }
+        let terraform_distribution = self.terraform_distribution(&s);
+        let terraform_version = self.terraform_version(&s);
+        let (autoplan_enabled, when_modified) = self.autoplan(&s);
+        let requirements = |checker: &mut Self, key: &str| {
+            checker.requirements(s.get(key), &s.label(key), key.trim_end_matches('s'))
+        };
+        let plan_requirements = requirements(self, "plan_requirements");
+        let apply_requirements = requirements(self, "apply_requirements");
+        let import_requirements = requirements(self, "import_requirements");
+        self.yaml.bool_at(&s, "delete_source_branch_on_merge");
+        if let Some(locks) = s.get("repo_locks") {
+            self.repo_locks(locks, &s.label("repo_locks"), false);
+        }
+        self.silence_pr_comments(
+            s.get("silence_pr_comments"),
+            &s.label("silence_pr_comments"),
+        );
+        self.glob_file_match(&s.table, label);
+        Some(AtlantisProject {
+            name,
+            dir,
+            workspace,
+            workflow: self.yaml.string_at(&s, "workflow"),
+            branch,
+            terraform_version,
+            terraform_distribution,
+            execution_order_group: self.yaml.int_at(&s, "execution_order_group"),
+            depends_on: self.yaml.list_at(&s, "depends_on"),
+            autoplan_enabled,
+            when_modified,
+            apply_requirements,
+            plan_requirements,
+            import_requirements,
+            custom_policy_check: self.yaml.bool_at(&s, "custom_policy_check"),
+            policy_check: self.yaml.bool_at(&s, "policy_check"),
+            repo_locking: self.yaml.bool_at(&s, "repo_locking"),
+            position: node.position,
+            name_position,
+        })
+    }
 
-        let dir_node = fields.get("dir");
-        let raw_dir = self.yaml.string(dir_node, &at("dir"));
-        let mut dir = String::new();
-        match (&raw_dir, dir_node) {
+    /// A project's `name`, checked as Atlantis checks it, and where it is written.
+    fn project_name(&mut self, s: &Scope<'_>) -> (Option<String>, Option<Position>) {
+        let name_node = s.get("name");
+        let name = self.yaml.string_at(s, "name");
+        let (Some(text), Some(at)) = (&name, name_node.map(|n| n.position)) else {
+            return (name, name_node.map(|n| n.position));
+        };
+        let label = s.label("name");
+        if text.is_empty() {
+            self.yaml
+                .error(at, format!("{label}: if set cannot be empty"));
+        } else if contains_glob(text) {
+            self.yaml.error(
+                at,
+                format!(
+                    "{label}: cannot contain glob pattern characters ('*', '?', '['); glob \
+                     expansion is only supported in the 'dir' field"
+                ),
+            );
+        } else if !valid_project_name(text) {
+            self.yaml.error(
+                at,
+                format!(
+                    "{label}: {} is not allowed: must contain only URL safe characters \
+                     (letters, digits, '-', '_', '.', '~' and '/')",
+                    quote(text)
+                ),
+            );
+        }
+        (name, Some(at))
+    }
+
+    /// A project's `dir`, normalised as Atlantis does; `named` is where the project's name
+    /// is written, when it has one (a glob `dir` cannot have a name).
+    fn project_dir(&mut self, s: &Scope<'_>, node: &Node, named: Option<Position>) -> String {
+        let dir_node = s.get("dir");
+        let label = s.label("dir");
+        match (self.yaml.string_at(s, "dir"), dir_node) {
             (Some(raw), Some(dir_node)) if !raw.is_empty() => {
                 if raw.contains("..") {
-                    self.yaml.error(
-                        dir_node.position,
-                        format!("{}: cannot contain '..'", at("dir")),
-                    );
-                } else if contains_glob(raw) {
-                    if globset::GlobBuilder::new(raw)
+                    self.yaml
+                        .error(dir_node.position, format!("{label}: cannot contain '..'"));
+                } else if contains_glob(&raw) {
+                    if globset::GlobBuilder::new(&raw)
                         .literal_separator(true)
                         .build()
                         .is_err()
                     {
                         self.yaml.error(
                             dir_node.position,
-                            format!("{}: invalid glob pattern {}", at("dir"), quote(raw)),
+                            format!("{label}: invalid glob pattern {}", quote(&raw)),
                         );
                     }
-                    if name.is_some() {
+                    if let Some(at) = named {
                         self.yaml.error(
-                            name_position.unwrap_or(node.position),
+                            at,
                             format!(
                                 "{}: cannot be used with glob patterns in 'dir'; glob patterns \
                                  expand to multiple projects which cannot share the same name",
-                                at("name")
+                                s.label("name")
                             ),
                         );
                     }
                 }
-                dir = normalize_dir(raw);
+                normalize_dir(&raw)
             }
-            (None, Some(_)) => {} // wrong type, already reported
-            _ => self.yaml.error(
-                node.position,
-                format!("{label}: `dir` is required (use '.' for the repository root)"),
-            ),
-        }
-
-        let mut workspace = DEFAULT_WORKSPACE.to_string();
-        if let Some(ws_node) = fields.get("workspace") {
-            if let Some(ws) = self.yaml.string(Some(ws_node), &at("workspace")) {
-                if let Err(reason) = validate_workspace(&ws) {
-                    self.yaml
-                        .error(ws_node.position, format!("{}: {reason}", at("workspace")));
-                }
-                if !ws.is_empty() {
-                    workspace = ws;
-                }
-            }
-        }
-
-        let branch = self.yaml.string(fields.get("branch"), &at("branch"));
-        if let (Some(branch), Some(branch_node)) = (&branch, fields.get("branch")) {
-            self.slash_regex(branch, branch_node.position, &at("branch"));
-        }
-
-        let terraform_distribution = self.yaml.string(
-            fields.get("terraform_distribution"),
-            &at("terraform_distribution"),
-        );
-        if let (Some(dist), Some(dist_node)) = (
-            &terraform_distribution,
-            fields.get("terraform_distribution"),
-        ) {
-            if dist != "terraform" && dist != "opentofu" {
+            (None, Some(_)) => String::new(), // wrong type, already reported
+            _ => {
                 self.yaml.error(
-                    dist_node.position,
+                    node.position,
                     format!(
-                        "{}: {} is not a valid terraform_distribution, only 'terraform' and \
-                         'opentofu' are supported",
-                        at("terraform_distribution"),
-                        quote(dist)
+                        "{}: `dir` is required (use '.' for the repository root)",
+                        s.label
                     ),
                 );
+                String::new()
             }
         }
+    }
 
-        let terraform_version = self
-            .yaml
-            .string(fields.get("terraform_version"), &at("terraform_version"));
-        if let (Some(version), Some(version_node)) =
-            (&terraform_version, fields.get("terraform_version"))
-        {
-            if !valid_version(version) {
-                self.yaml.error(
-                    version_node.position,
-                    format!(
-                        "{}: version {} could not be parsed (expected a version like 1.9.5 or \
-                         v1.9.5)",
-                        at("terraform_version"),
-                        quote(version)
-                    ),
-                );
-            }
+    fn project_workspace(&mut self, s: &Scope<'_>) -> String {
+        let (Some(ws_node), Some(ws)) = (s.get("workspace"), self.yaml.string_at(s, "workspace"))
+        else {
+            return DEFAULT_WORKSPACE.to_string();
+        };
+        if let Err(reason) = validate_workspace(&ws) {
+            self.yaml.error(
+                ws_node.position,
+                format!("{}: {reason}", s.label("workspace")),
+            );
         }
-
-        let mut autoplan_enabled = None;
-        let mut when_modified = Vec::new();
-        if let Some(autoplan) = fields.get("autoplan") {
-            let autoplan_label = at("autoplan");
-            if let Some(autoplan_fields) =
-                self.yaml
-                    .table(autoplan, &autoplan_label, &["when_modified", "enabled"])
-            {
-                autoplan_enabled = self.yaml.bool(
-                    autoplan_fields.get("enabled"),
-                    &join(&autoplan_label, "enabled"),
-                );
-                when_modified = self.yaml.plain_list(
-                    autoplan_fields.get("when_modified"),
-                    &join(&autoplan_label, "when_modified"),
-                );
-            }
+        if ws.is_empty() {
+            DEFAULT_WORKSPACE.to_string()
+        } else {
+            ws
         }
+    }
 
-        let plan_requirements = self.requirements(
-            fields.get("plan_requirements"),
-            &at("plan_requirements"),
-            "plan_requirement",
-        );
-        let apply_requirements = self.requirements(
-            fields.get("apply_requirements"),
-            &at("apply_requirements"),
-            "apply_requirement",
-        );
-        let import_requirements = self.requirements(
-            fields.get("import_requirements"),
-            &at("import_requirements"),
-            "import_requirement",
-        );
-        let depends_on = self
-            .yaml
-            .plain_list(fields.get("depends_on"), &at("depends_on"));
-        self.yaml.bool(
-            fields.get("delete_source_branch_on_merge"),
-            &at("delete_source_branch_on_merge"),
-        );
-        let repo_locking = self
-            .yaml
-            .bool(fields.get("repo_locking"), &at("repo_locking"));
-        if let Some(locks) = fields.get("repo_locks") {
-            self.repo_locks(locks, &at("repo_locks"), false);
+    fn terraform_distribution(&mut self, s: &Scope<'_>) -> Option<String> {
+        let dist = self.yaml.string_at(s, "terraform_distribution")?;
+        if dist != "terraform" && dist != "opentofu" {
+            let at = s
+                .get("terraform_distribution")
+                .map_or(Position { line: 0, column: 0 }, |n| n.position);
+            self.yaml.error(
+                at,
+                format!(
+                    "{}: {} is not a valid terraform_distribution, only 'terraform' and \
+                     'opentofu' are supported",
+                    s.label("terraform_distribution"),
+                    quote(&dist)
+                ),
+            );
         }
-        let execution_order_group = self.yaml.int(
-            fields.get("execution_order_group"),
-            &at("execution_order_group"),
-        );
-        let policy_check = self
-            .yaml
-            .bool(fields.get("policy_check"), &at("policy_check"));
-        let custom_policy_check = self.yaml.bool(
-            fields.get("custom_policy_check"),
-            &at("custom_policy_check"),
-        );
-        self.silence_pr_comments(
-            fields.get("silence_pr_comments"),
-            &at("silence_pr_comments"),
-        );
-        self.glob_file_match(&fields, label);
-        let workflow = self.yaml.string(fields.get("workflow"), &at("workflow"));
+        Some(dist)
+    }
 
-        Some(AtlantisProject {
-            name,
-            dir,
-            workspace,
-            workflow,
-            branch,
-            terraform_version,
-            terraform_distribution,
-            execution_order_group,
-            depends_on,
-            autoplan_enabled,
-            when_modified,
-            apply_requirements,
-            plan_requirements,
-            import_requirements,
-            custom_policy_check,
-            policy_check,
-            repo_locking,
-            position: node.position,
-            name_position,
-        })
+    fn terraform_version(&mut self, s: &Scope<'_>) -> Option<String> {
+        let version = self.yaml.string_at(s, "terraform_version")?;
+        if !valid_version(&version) {
+            let at = s
+                .get("terraform_version")
+                .map_or(Position { line: 0, column: 0 }, |n| n.position);
+            self.yaml.error(
+                at,
+                format!(
+                    "{}: version {} could not be parsed (expected a version like 1.9.5 or \
+                     v1.9.5)",
+                    s.label("terraform_version"),
+                    quote(&version)
+                ),
+            );
+        }
+        Some(version)
+    }
+
+    /// `autoplan: {enabled, when_modified}`.
+    fn autoplan(&mut self, s: &Scope<'_>) -> (Option<bool>, Vec<String>) {
+        let Some(autoplan) = s.get("autoplan") else {
+            return (None, Vec::new());
+        };
+        let Some(a) = self.yaml.scope(
+            autoplan,
+            &s.label("autoplan"),
+            &["when_modified", "enabled"],
+        ) else {
+            return (None, Vec::new());
+        };
+        (
+            self.yaml.bool_at(&a, "enabled"),
+            self.yaml.list_at(&a, "when_modified"),
+        )
     }
 
     /// `glob_file_match` (newer Atlantis): basename patterns used when `dir` is a glob.

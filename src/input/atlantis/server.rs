@@ -1,7 +1,7 @@
 //! The server-side repos.yaml: `repos:` entries, hooks, metrics and external stores.
 
 use super::*;
-use crate::input::yaml::{join, quote, Kind, Node, Table};
+use crate::input::yaml::{join, quote, Kind, Node, Scope, Table};
 use crate::model::atlantis::*;
 
 impl Checker<'_> {
@@ -14,38 +14,8 @@ impl Checker<'_> {
             has_policies: false,
             policy_sets: Vec::new(),
         };
-        if let Kind::Map(entries) = &root.kind {
-            let repo_level = entries.iter().find(
-                |(k, _)| matches!(&k.kind, Kind::Str(s) if s == "version" || s == "projects"),
-            );
-            let has_repos = entries
-                .iter()
-                .any(|(k, _)| matches!(&k.kind, Kind::Str(s) if s == "repos"));
-            if let (Some((key, _)), false) = (repo_level, has_repos) {
-                self.yaml.error(
-                    key.position,
-                    "this is a repo-level atlantis.yaml (top-level `version`/`projects`), not a \
-                     server-side repos.yaml",
-                );
-                return config;
-            }
-        }
-        let fields = match &root.kind {
-            Kind::Null => Table::empty(),
-            Kind::Map(_) => self
-                .yaml
-                .table(root, "", GLOBAL_CFG_KEYS)
-                .unwrap_or_else(Table::empty),
-            _ => {
-                self.yaml.error(
-                    root.position,
-                    format!(
-                        "a repos.yaml must be a mapping with `repos`, found {}",
-                        root.describe()
-                    ),
-                );
-                return config;
-            }
+        let Some(fields) = self.global_root(root) else {
+            return config;
         };
         if let Some(node) = fields.get("workflows") {
             config.workflow_definitions = self.workflows(node);
@@ -72,22 +42,65 @@ impl Checker<'_> {
             self.external_stores(node);
         }
         if let Some(node) = fields.get("repos") {
-            match &node.kind {
-                Kind::Seq(items) => {
-                    for (index, item) in items.iter().enumerate() {
-                        let label = format!("repos[{index}]");
-                        if let Some(repo) = self.server_repo(item, &label, &config.workflows) {
-                            config.repos.push(repo);
-                        }
-                    }
-                }
-                _ => self.yaml.error(
-                    node.position,
-                    format!("repos: must be a list, found {}", node.describe()),
-                ),
-            }
+            config.repos = self.server_repos(node, &config.workflows);
         }
         config
+    }
+
+    /// The top-level mapping; `None` when the document is something else (reported), such
+    /// as a repo-level atlantis.yaml.
+    fn global_root<'n>(&mut self, root: &'n Node) -> Option<Table<'n>> {
+        if let Kind::Map(entries) = &root.kind {
+            let repo_level = entries.iter().find(
+                |(k, _)| matches!(&k.kind, Kind::Str(s) if s == "version" || s == "projects"),
+            );
+            let has_repos = entries
+                .iter()
+                .any(|(k, _)| matches!(&k.kind, Kind::Str(s) if s == "repos"));
+            if let (Some((key, _)), false) = (repo_level, has_repos) {
+                self.yaml.error(
+                    key.position,
+                    "this is a repo-level atlantis.yaml (top-level `version`/`projects`), not a \
+                     server-side repos.yaml",
+                );
+                return None;
+            }
+        }
+        match &root.kind {
+            Kind::Null => Some(Table::empty()),
+            Kind::Map(_) => Some(
+                self.yaml
+                    .table(root, "", GLOBAL_CFG_KEYS)
+                    .unwrap_or_else(Table::empty),
+            ),
+            _ => {
+                self.yaml.error(
+                    root.position,
+                    format!(
+                        "a repos.yaml must be a mapping with `repos`, found {}",
+                        root.describe()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn server_repos(&mut self, node: &Node, workflows: &[String]) -> Vec<ServerRepo> {
+        let Kind::Seq(items) = &node.kind else {
+            self.yaml.error(
+                node.position,
+                format!("repos: must be a list, found {}", node.describe()),
+            );
+            return Vec::new();
+        };
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(index, item)| {
+                self.server_repo(item, &format!("repos[{index}]"), workflows)
+            })
+            .collect()
     }
 
     pub(super) fn server_repo(
@@ -96,167 +109,155 @@ impl Checker<'_> {
         label: &str,
         workflows: &[String],
     ) -> Option<ServerRepo> {
-        let fields = match self.yaml.table(node, label, SERVER_REPO_KEYS) {
-            Some(fields) => fields,
-            None => {
-                if node.is_null() {
-                    self.yaml.error(
-                        node.position,
-                        format!("{label}: empty repo entry; `id` is required"),
-                    );
-                }
-                return None;
+        let Some(s) = self.yaml.scope(node, label, SERVER_REPO_KEYS) else {
+            if node.is_null() {
+                self.yaml.error(
+                    node.position,
+                    format!("{label}: empty repo entry; `id` is required"),
+                );
             }
+            return None;
         };
-        let at = |key: &str| join(label, key);
-        let id_node = fields.get("id");
-        let id = self.yaml.string(id_node, &at("id")).unwrap_or_default();
-        let wrong_type = id_node.is_some_and(|n| n.scalar_text().is_none());
-        if id.is_empty() {
-            if !wrong_type {
-                self.yaml
-                    .error(node.position, format!("{label}: `id` is required"));
-            }
-        } else if id.starts_with('/') && id.ends_with('/') {
-            let at_id = fields.get("id").map_or(node.position, |n| n.position);
-            self.slash_regex(&id, at_id, &at("id"));
-        }
-        let branch = self.yaml.string(fields.get("branch"), &at("branch"));
-        if let (Some(branch), Some(branch_node)) = (&branch, fields.get("branch")) {
+        let id = self.server_repo_id(&s, node);
+        let branch = self.yaml.string_at(&s, "branch");
+        if let (Some(branch), Some(branch_node)) = (&branch, s.get("branch")) {
             if !branch.is_empty() {
-                self.slash_regex(branch, branch_node.position, &at("branch"));
+                self.slash_regex(branch, branch_node.position, &s.label("branch"));
             }
         }
-        let repo_config_file = self
-            .yaml
-            .string(fields.get("repo_config_file"), &at("repo_config_file"));
-        if let (Some(file), Some(file_node)) = (&repo_config_file, fields.get("repo_config_file")) {
-            if file.starts_with('/') {
-                self.yaml.error(
-                    file_node.position,
-                    format!(
-                        "{}: must not start with a slash '/'",
-                        at("repo_config_file")
-                    ),
-                );
-            } else if file.contains("../") || file.contains("..\\") {
-                self.yaml.error(
-                    file_node.position,
-                    format!(
-                        "{}: must not contain parent directory path like '../'",
-                        at("repo_config_file")
-                    ),
-                );
-            }
-        }
-        let plan_requirements = self.requirements(
-            fields.get("plan_requirements"),
-            &at("plan_requirements"),
-            "plan_requirement",
-        );
-        let apply_requirements = self.requirements(
-            fields.get("apply_requirements"),
-            &at("apply_requirements"),
-            "apply_requirement",
-        );
-        let import_requirements = self.requirements(
-            fields.get("import_requirements"),
-            &at("import_requirements"),
-            "import_requirement",
-        );
+        let repo_config_file = self.repo_config_file(&s);
+        let requirements = |checker: &mut Self, key: &str| {
+            checker.requirements(s.get(key), &s.label(key), key.trim_end_matches('s'))
+        };
+        let plan_requirements = requirements(self, "plan_requirements");
+        let apply_requirements = requirements(self, "apply_requirements");
+        let import_requirements = requirements(self, "import_requirements");
         let pre_workflow_hooks =
-            self.hooks(fields.get("pre_workflow_hooks"), &at("pre_workflow_hooks"));
+            self.hooks(s.get("pre_workflow_hooks"), &s.label("pre_workflow_hooks"));
         let post_workflow_hooks = self.hooks(
-            fields.get("post_workflow_hooks"),
-            &at("post_workflow_hooks"),
+            s.get("post_workflow_hooks"),
+            &s.label("post_workflow_hooks"),
         );
-
-        let workflow = self.yaml.string(fields.get("workflow"), &at("workflow"));
-        if let (Some(name), Some(workflow_node)) = (&workflow, fields.get("workflow")) {
-            if name != "default" && !workflows.contains(name) {
-                self.yaml.error(
-                    workflow_node.position,
-                    format!(
-                        "{}: workflow {} is not defined",
-                        at("workflow"),
-                        quote(name)
-                    ),
-                );
-            }
-        }
-        let allowed_workflows = self
-            .yaml
-            .string_list(fields.get("allowed_workflows"), &at("allowed_workflows"));
-        for (name, position) in &allowed_workflows {
-            if name != "default" && !workflows.contains(name) {
-                self.yaml.error(
-                    *position,
-                    format!(
-                        "{}: workflow {} is not defined",
-                        at("allowed_workflows"),
-                        quote(name)
-                    ),
-                );
-            }
-        }
-        let allowed_overrides = self
-            .yaml
-            .string_list(fields.get("allowed_overrides"), &at("allowed_overrides"));
-        for (name, position) in &allowed_overrides {
-            if !OVERRIDES.contains(&name.as_str()) {
-                self.yaml.error(
-                    *position,
-                    format!(
-                        "{}: {} is not a valid override, only {} are supported",
-                        at("allowed_overrides"),
-                        quote(name),
-                        OVERRIDES.join(", ")
-                    ),
-                );
-            }
-        }
-        let allow_custom_workflows = self.yaml.bool(
-            fields.get("allow_custom_workflows"),
-            &at("allow_custom_workflows"),
-        );
+        let (workflow, allowed_workflows, allowed_overrides) =
+            self.server_repo_workflows(&s, workflows);
         for key in ["delete_source_branch_on_merge", "repo_locking"] {
-            self.yaml.bool(fields.get(key), &at(key));
+            self.yaml.bool_at(&s, key);
         }
-        if let Some(locks) = fields.get("repo_locks") {
-            self.repo_locks(locks, &at("repo_locks"), true);
+        if let Some(locks) = s.get("repo_locks") {
+            self.repo_locks(locks, &s.label("repo_locks"), true);
         }
-        let policy_check = self
-            .yaml
-            .bool(fields.get("policy_check"), &at("policy_check"));
-        let custom_policy_check = self.yaml.bool(
-            fields.get("custom_policy_check"),
-            &at("custom_policy_check"),
-        );
-        if let Some(autodiscover) = fields.get("autodiscover") {
-            self.autodiscover(autodiscover, &at("autodiscover"), true);
+        if let Some(autodiscover) = s.get("autodiscover") {
+            self.autodiscover(autodiscover, &s.label("autodiscover"), true);
         }
         self.silence_pr_comments(
-            fields.get("silence_pr_comments"),
-            &at("silence_pr_comments"),
+            s.get("silence_pr_comments"),
+            &s.label("silence_pr_comments"),
         );
-
         Some(ServerRepo {
             id,
             position: node.position,
             branch,
             repo_config_file,
             workflow,
-            allowed_overrides: allowed_overrides.into_iter().map(|(s, _)| s).collect(),
-            allowed_workflows: allowed_workflows.into_iter().map(|(s, _)| s).collect(),
-            allow_custom_workflows,
+            allowed_overrides,
+            allowed_workflows,
+            allow_custom_workflows: self.yaml.bool_at(&s, "allow_custom_workflows"),
             plan_requirements,
             apply_requirements,
             import_requirements,
-            policy_check,
-            custom_policy_check,
+            policy_check: self.yaml.bool_at(&s, "policy_check"),
+            custom_policy_check: self.yaml.bool_at(&s, "custom_policy_check"),
             pre_workflow_hooks,
             post_workflow_hooks,
         })
+    }
+
+    /// A repo entry's `id`: required; an exact repo or a `/regex/`.
+    fn server_repo_id(&mut self, s: &Scope<'_>, node: &Node) -> String {
+        let id_node = s.get("id");
+        let id = self.yaml.string_at(s, "id").unwrap_or_default();
+        let wrong_type = id_node.is_some_and(|n| n.scalar_text().is_none());
+        if id.is_empty() {
+            if !wrong_type {
+                self.yaml
+                    .error(node.position, format!("{}: `id` is required", s.label));
+            }
+        } else if id.starts_with('/') && id.ends_with('/') {
+            let at_id = id_node.map_or(node.position, |n| n.position);
+            self.slash_regex(&id, at_id, &s.label("id"));
+        }
+        id
+    }
+
+    /// `repo_config_file`: a path inside the repository.
+    fn repo_config_file(&mut self, s: &Scope<'_>) -> Option<String> {
+        let file = self.yaml.string_at(s, "repo_config_file")?;
+        let at = s.get("repo_config_file").map(|n| n.position)?;
+        let label = s.label("repo_config_file");
+        if file.starts_with('/') {
+            self.yaml
+                .error(at, format!("{label}: must not start with a slash '/'"));
+        } else if file.contains("../") || file.contains("..\\") {
+            self.yaml.error(
+                at,
+                format!("{label}: must not contain parent directory path like '../'"),
+            );
+        }
+        Some(file)
+    }
+
+    /// `workflow`, `allowed_workflows` (both must name defined workflows) and
+    /// `allowed_overrides` (known keys only).
+    fn server_repo_workflows(
+        &mut self,
+        s: &Scope<'_>,
+        workflows: &[String],
+    ) -> (Option<String>, Vec<String>, Vec<String>) {
+        let defined = |name: &str| name == "default" || workflows.iter().any(|w| w == name);
+        let workflow = self.yaml.string_at(s, "workflow");
+        if let (Some(name), Some(workflow_node)) = (&workflow, s.get("workflow")) {
+            if !defined(name) {
+                self.yaml.error(
+                    workflow_node.position,
+                    format!(
+                        "{}: workflow {} is not defined",
+                        s.label("workflow"),
+                        quote(name)
+                    ),
+                );
+            }
+        }
+        let allowed_workflows = self.yaml.positioned_list_at(s, "allowed_workflows");
+        for (name, position) in &allowed_workflows {
+            if !defined(name) {
+                self.yaml.error(
+                    *position,
+                    format!(
+                        "{}: workflow {} is not defined",
+                        s.label("allowed_workflows"),
+                        quote(name)
+                    ),
+                );
+            }
+        }
+        let allowed_overrides = self.yaml.positioned_list_at(s, "allowed_overrides");
+        for (name, position) in &allowed_overrides {
+            if !OVERRIDES.contains(&name.as_str()) {
+                self.yaml.error(
+                    *position,
+                    format!(
+                        "{}: {} is not a valid override, only {} are supported",
+                        s.label("allowed_overrides"),
+                        quote(name),
+                        OVERRIDES.join(", ")
+                    ),
+                );
+            }
+        }
+        let names = |list: Vec<(String, crate::error::Position)>| {
+            list.into_iter().map(|(s, _)| s).collect()
+        };
+        (workflow, names(allowed_workflows), names(allowed_overrides))
     }
 
     /// Workflow hooks decode as string-to-string mappings (`run`, `description`, `shell`,

@@ -1130,6 +1130,9 @@ fn version_grammar() {
 #[test]
 fn closest_key_needs_a_small_distance() {
     let keys = PROJECT_KEYS.iter().copied();
-    assert_eq!(crate::text::suggest("worksapce", keys.clone()), Some("workspace"));
+    assert_eq!(
+        crate::text::suggest("worksapce", keys.clone()),
+        Some("workspace")
+    );
     assert_eq!(crate::text::suggest("custom_plan_workflow", keys), None);
 }

@@ -120,44 +120,70 @@ impl Checker<'_> {
                 return Some(step);
             }
         };
-        let [(key, value)] = entries.as_slice() else {
-            if entries.is_empty() {
-                self.yaml
-                    .error(node.position, format!("{label}: step element is empty"));
-            } else {
-                let keys: Vec<String> = entries
-                    .iter()
-                    .map(|(k, _)| k.scalar_text().unwrap_or_else(|| k.describe()))
-                    .collect();
-                self.yaml.error(
-                    node.position,
-                    format!(
-                        "{label}: step element can only contain a single key, found {}: {}",
-                        keys.len(),
-                        keys.join(",")
-                    ),
-                );
-            }
-            return None;
-        };
+        let (key, value) = self.single_entry(entries, node, label)?;
         let kind = key.scalar_text().unwrap_or_default();
-        let step_label = join(label, &kind);
+        self.step_value(key, value, label, &kind, &mut step)?;
+        step.kind = kind;
+        Some(step)
+    }
+
+    /// The one key of a step mapping (`- run: ...`); more or fewer are reported.
+    fn single_entry<'n>(
+        &mut self,
+        entries: &'n [(Node, Node)],
+        node: &Node,
+        label: &str,
+    ) -> Option<(&'n Node, &'n Node)> {
+        if let [(key, value)] = entries {
+            return Some((key, value));
+        }
+        if entries.is_empty() {
+            self.yaml
+                .error(node.position, format!("{label}: step element is empty"));
+        } else {
+            let keys: Vec<String> = entries
+                .iter()
+                .map(|(k, _)| k.scalar_text().unwrap_or_else(|| k.describe()))
+                .collect();
+            self.yaml.error(
+                node.position,
+                format!(
+                    "{label}: step element can only contain a single key, found {}: {}",
+                    keys.len(),
+                    keys.join(",")
+                ),
+            );
+        }
+        None
+    }
+
+    /// What a step key holds: a built-in's `extra_args`, a command step's options, or a
+    /// `run`/`multienv` command string.
+    fn step_value(
+        &mut self,
+        key: &Node,
+        value: &Node,
+        label: &str,
+        kind: &str,
+        step: &mut Step,
+    ) -> Option<()> {
+        let step_label = join(label, kind);
         match &value.kind {
+            Kind::Map(_) if BUILTIN_STEPS.contains(&kind) => {
+                let fields = self.builtin_step_args(value, &step_label, kind)?;
+                step.extra_args = self
+                    .yaml
+                    .plain_list(fields.get("extra_args"), &join(&step_label, "extra_args"));
+            }
+            Kind::Map(_) if ["run", "env", "multienv"].contains(&kind) => {
+                self.command_step(value, &step_label, kind, step)?;
+            }
             Kind::Map(_) => {
-                if BUILTIN_STEPS.contains(&kind.as_str()) {
-                    let fields = self.builtin_step_args(value, &step_label, &kind)?;
-                    step.extra_args = self
-                        .yaml
-                        .plain_list(fields.get("extra_args"), &join(&step_label, "extra_args"));
-                } else if ["run", "env", "multienv"].contains(&kind.as_str()) {
-                    self.command_step(value, &step_label, &kind, &mut step)?;
-                } else {
-                    self.yaml.error(
-                        key.position,
-                        format!("{label}: {} is not a valid step type", quote(&kind)),
-                    );
-                    return None;
-                }
+                self.yaml.error(
+                    key.position,
+                    format!("{label}: {} is not a valid step type", quote(kind)),
+                );
+                return None;
             }
             Kind::Seq(_) => {
                 self.yaml.error(
@@ -166,28 +192,25 @@ impl Checker<'_> {
                 );
                 return None;
             }
-            _ => {
-                if kind != "run" && kind != "multienv" {
-                    let hint = if BUILTIN_STEPS.contains(&kind.as_str()) {
-                        format!("; write `- {kind}` or `- {kind}: {{extra_args: [...]}}`")
-                    } else {
-                        String::new()
-                    };
-                    self.yaml.error(
-                        key.position,
-                        format!(
-                            "{label}: {} is not a valid step type for a string value (only run and \
-                             multienv take a command string){hint}",
-                            quote(&kind)
-                        ),
-                    );
-                    return None;
-                }
-                step.command = Some(value.scalar_text().unwrap_or_default());
+            _ if kind != "run" && kind != "multienv" => {
+                let hint = if BUILTIN_STEPS.contains(&kind) {
+                    format!("; write `- {kind}` or `- {kind}: {{extra_args: [...]}}`")
+                } else {
+                    String::new()
+                };
+                self.yaml.error(
+                    key.position,
+                    format!(
+                        "{label}: {} is not a valid step type for a string value (only run and \
+                         multienv take a command string){hint}",
+                        quote(kind)
+                    ),
+                );
+                return None;
             }
+            _ => step.command = Some(value.scalar_text().unwrap_or_default()),
         }
-        step.kind = kind;
-        Some(step)
+        Some(())
     }
 
     pub(super) fn builtin_step_args<'n>(
@@ -272,6 +295,20 @@ impl Checker<'_> {
             }
         }
         step.command = fields.get("command").and_then(Node::scalar_text);
+        self.command_step_keys(&fields, value, label, kind, step);
+        (self.yaml.problems() == before).then_some(())
+    }
+
+    /// What `env` steps need (`name`, one of `value`/`command`) and what `run`/`multienv`
+    /// steps need (`command`, a valid `output`).
+    fn command_step_keys(
+        &mut self,
+        fields: &Table<'_>,
+        value: &Node,
+        label: &str,
+        kind: &str,
+        step: &mut Step,
+    ) {
         match kind {
             "env" => {
                 step.env_name = fields.get("name").and_then(Node::scalar_text);
@@ -306,7 +343,6 @@ impl Checker<'_> {
                 }
             }
         }
-        (self.yaml.problems() == before).then_some(())
     }
 
     pub(super) fn step_output(&mut self, node: &Node, label: &str, kind: &str) {
