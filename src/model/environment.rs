@@ -249,18 +249,24 @@ impl ResourceEnvironmentConfig {
         before: &Value,
         sensitive: Option<&Value>,
     ) -> Option<ResourceEnvironment> {
-        let strong = |environment: String, evidence: String| ResourceEnvironment {
-            environment,
-            strength: SignalStrength::Strong,
-            evidence,
-        };
-        // 1. Tags and labels under the configured keys.
+        self.label_signal(envs, before, sensitive)
+            .or_else(|| self.attribute_signal(envs, before, sensitive))
+            .or_else(|| namespace_signal(envs, before, sensitive))
+            .or_else(|| name_signal(envs, before, sensitive))
+    }
+
+    /// 1. Tags and labels under the configured keys, then Kubernetes `metadata[*].labels`.
+    fn label_signal(
+        &self,
+        envs: &Environments,
+        before: &Value,
+        sensitive: Option<&Value>,
+    ) -> Option<ResourceEnvironment> {
         for map_name in TAG_MAPS {
             if let Some(found) = self.tag_signal(envs, before, sensitive, &[map_name], map_name) {
                 return Some(found);
             }
         }
-        // Kubernetes: metadata[*].labels.
         for (i, _) in array_items(before.get("metadata")).enumerate() {
             let idx = i.to_string();
             if let Some(found) = self.tag_signal(
@@ -273,7 +279,16 @@ impl ResourceEnvironmentConfig {
                 return Some(found);
             }
         }
-        // 2. Configured attribute paths.
+        None
+    }
+
+    /// 2. Configured attribute paths.
+    fn attribute_signal(
+        &self,
+        envs: &Environments,
+        before: &Value,
+        sensitive: Option<&Value>,
+    ) -> Option<ResourceEnvironment> {
         for attr in &self.attributes {
             let path: Vec<&str> = attr.split('.').collect();
             if let Some(value) = lookup(before, &path).and_then(Value::as_str) {
@@ -282,53 +297,6 @@ impl ResourceEnvironmentConfig {
                     let shown = shown_value(value, mark);
                     return Some(strong(env, format!("{attr}={shown}")));
                 }
-            }
-        }
-        // 3. A Kubernetes namespace named after an environment.
-        let namespace_paths: [&[&str]; 3] = [
-            &["metadata", "0", "namespace"],
-            &["namespace"],
-            &["metadata", "0", "name"],
-        ];
-        for (i, path) in namespace_paths.iter().enumerate() {
-            // A namespace's own name only counts for namespace resources (checked by the caller
-            // through `is_namespace`); elsewhere `metadata.0.name` is just a name.
-            if i == 2 && before.get("metadata").is_some() && !looks_like_namespace(before) {
-                continue;
-            }
-            if let Some(value) = lookup(before, path).and_then(Value::as_str) {
-                if let Some(def) = envs.resolve_word(value) {
-                    let shown = shown_value(value, lookup_opt(sensitive, path));
-                    return Some(strong(def.name.clone(), format!("namespace {shown}")));
-                }
-            }
-        }
-        // 4. Weak: one environment token in the resource's name or identifier.
-        let mut names: Vec<(Vec<&str>, &str)> = NAME_ATTRIBUTES
-            .iter()
-            .filter_map(|a| {
-                before
-                    .get(*a)
-                    .and_then(Value::as_str)
-                    .map(|v| (vec![*a], v))
-            })
-            .collect();
-        if let Some(v) = lookup(before, &["metadata", "0", "name"]).and_then(Value::as_str) {
-            names.push((vec!["metadata", "0", "name"], v));
-        }
-        for (path, value) in names {
-            let found = envs.in_tokens(value);
-            if found.len() == 1 {
-                let shown = if is_sensitive(lookup_opt(sensitive, &path)) {
-                    "(sensitive)".to_string()
-                } else {
-                    format!("{} in {}", found[0].0, path.join("."))
-                };
-                return Some(ResourceEnvironment {
-                    environment: found[0].1.name.clone(),
-                    strength: SignalStrength::Weak,
-                    evidence: format!("name token {shown}"),
-                });
             }
         }
         None
@@ -368,6 +336,77 @@ impl ResourceEnvironmentConfig {
         }
         None
     }
+}
+
+fn strong(environment: String, evidence: String) -> ResourceEnvironment {
+    ResourceEnvironment {
+        environment,
+        strength: SignalStrength::Strong,
+        evidence,
+    }
+}
+
+/// 3. A Kubernetes namespace named after an environment.
+fn namespace_signal(
+    envs: &Environments,
+    before: &Value,
+    sensitive: Option<&Value>,
+) -> Option<ResourceEnvironment> {
+    let namespace_paths: [&[&str]; 3] = [
+        &["metadata", "0", "namespace"],
+        &["namespace"],
+        &["metadata", "0", "name"],
+    ];
+    for (i, path) in namespace_paths.iter().enumerate() {
+        // A namespace's own name only counts for namespace resources; elsewhere
+        // `metadata.0.name` is just a name.
+        if i == 2 && before.get("metadata").is_some() && !looks_like_namespace(before) {
+            continue;
+        }
+        if let Some(value) = lookup(before, path).and_then(Value::as_str) {
+            if let Some(def) = envs.resolve_word(value) {
+                let shown = shown_value(value, lookup_opt(sensitive, path));
+                return Some(strong(def.name.clone(), format!("namespace {shown}")));
+            }
+        }
+    }
+    None
+}
+
+/// 4. Weak: one environment token in the resource's name or identifier.
+fn name_signal(
+    envs: &Environments,
+    before: &Value,
+    sensitive: Option<&Value>,
+) -> Option<ResourceEnvironment> {
+    let mut names: Vec<(Vec<&str>, &str)> = NAME_ATTRIBUTES
+        .iter()
+        .filter_map(|a| {
+            before
+                .get(*a)
+                .and_then(Value::as_str)
+                .map(|v| (vec![*a], v))
+        })
+        .collect();
+    if let Some(v) = lookup(before, &["metadata", "0", "name"]).and_then(Value::as_str) {
+        names.push((vec!["metadata", "0", "name"], v));
+    }
+    for (path, value) in names {
+        let found = envs.in_tokens(value);
+        if found.len() == 1 {
+            let shown = if is_sensitive(lookup_opt(sensitive, &path)) {
+                "(sensitive)".to_string()
+            } else {
+                format!("{} in {}", found[0].0, path.join("."))
+            };
+            return Some(ResourceEnvironment {
+                environment: found[0].1.name.clone(),
+                strength: SignalStrength::Weak,
+                evidence: format!("name token {shown}"),
+            });
+        }
+    }
+    None
 }
 
 fn looks_like_namespace(before: &Value) -> bool {
