@@ -136,7 +136,7 @@ pub(super) fn run(mut args: CheckArgs) -> Result<i32> {
                 .as_ref()
                 .map(|r| render::render(format, r, Style::default()))
                 .unwrap_or_default();
-            write_stdout(&policy_check::policy_check_output(outcome.as_ref(), &body));
+            write_stdout(&policy_check::policy_check_output(outcome.as_ref(), &body))?;
             if let Ok(report) = &outcome {
                 publish_comment(report, &forge);
             }
@@ -147,7 +147,7 @@ pub(super) fn run(mut args: CheckArgs) -> Result<i32> {
     if let Some(path) = github_output {
         append_file(&path, &step_outputs::outputs(&report))?;
     }
-    write_stdout(&render::render(format, &report, stdout_style()));
+    write_stdout(&render::render(format, &report, stdout_style()))?;
     publish_comment(&report, &forge);
     Ok(code)
 }

@@ -10,6 +10,6 @@ use crate::Result;
 
 pub(super) fn run(path: &Path) -> Result<i32> {
     let info = github_actions::read_event(path)?;
-    write_stdout(&github_actions::event_lines(&info));
+    write_stdout(&github_actions::event_lines(&info))?;
     Ok(exit_code(None, Ok(Outcome::Done)))
 }

@@ -18,6 +18,6 @@ pub(super) fn run(path: &Path, force: bool) -> Result<i32> {
     write_stdout(&format!(
         "wrote {}: review the environments, then run `plangate lint`\n",
         path.display()
-    ));
+    ))?;
     Ok(exit_code(None, Ok(Outcome::Done)))
 }

@@ -58,6 +58,6 @@ pub(super) fn run(args: LintArgs) -> Result<i32> {
     let root = repo_root(&cwd, atlantis.as_ref());
     let policy = load_policy(args.policy.as_deref(), &root)?;
     let report = pipeline::lint(&policy, atlantis.as_ref(), file_findings);
-    write_stdout(&render::render(args.format, &report, stdout_style()));
+    write_stdout(&render::render(args.format, &report, stdout_style()))?;
     Ok(exit_code(None, Ok(Outcome::Report(&report))))
 }

@@ -7,10 +7,19 @@ use std::path::{Path, PathBuf};
 use crate::render::{Format, Style};
 use crate::{Error, Result};
 
-/// Write to stdout; a closed pipe (`plangate ... | head`) is not an error.
-pub(super) fn write_stdout(text: &str) {
+/// Write to stdout. Only a reader that closes the pipe on purpose (`plangate ... | head`) is
+/// quiet; any other failure (a full disk, a closed descriptor) is an error, so that a report
+/// or a `FAIL` line that was never written cannot read as a pass.
+pub(super) fn write_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Output(format!(
+            "cannot write to standard output: {}",
+            crate::text::one_line(&e.to_string())
+        ))),
+    }
 }
 
 /// Colour only where the terminal takes it: anstream's reading of the stream and of
