@@ -74,6 +74,25 @@ pub struct CheckRequest {
     pub local_name: String,
 }
 
+/// An environment named on the command line must be one the policy knows.
+pub fn check_environment_name(policy: &Policy, name: &str, flag: &str) -> Result<()> {
+    if policy.environments.resolve_word(name).is_some() {
+        return Ok(());
+    }
+    let words =
+        policy.environments.defs.iter().flat_map(|d| {
+            std::iter::once(d.name.as_str()).chain(d.aliases.iter().map(String::as_str))
+        });
+    let hint = crate::text::suggest(&name.to_ascii_lowercase(), words)
+        .map(|w| format!("; did you mean `{w}`?"))
+        .unwrap_or_default();
+    Err(Error::Usage(format!(
+        "{flag} {}: no such environment in the policy (known: {}){hint}",
+        crate::text::printable(name),
+        policy.environments.describe()
+    )))
+}
+
 impl CheckRequest {
     /// `--workspace`, else Atlantis's default.
     fn workspace(&self) -> String {
@@ -98,6 +117,9 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
                 unnamed.path.display()
             )));
         }
+    }
+    if let Some(env) = &request.env {
+        check_environment_name(&request.policy, env, "--env")?;
     }
     let sources = request
         .plans

@@ -108,10 +108,14 @@ pub enum Target {
     GitLab(GitLabTarget),
 }
 
-/// Everything the sinks need, read once from the options and the environment.
+/// Everything the forge code needs, read once from the options and the environment.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// Where the comment goes (`--comment`).
     pub target: Option<Target>,
+    /// The pull request whose labels declare intent: known whenever a pull request and a token
+    /// are, whatever `--comment` says.
+    pub pull_request: Option<Target>,
     /// Why an explicitly requested comment cannot be posted (reported by [`publish`]).
     pub problem: Option<String>,
     pub commit_status: bool,
@@ -127,6 +131,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             target: None,
+            pull_request: None,
             problem: None,
             commit_status: false,
             retry: RetryPolicy::default(),
@@ -161,31 +166,41 @@ impl Settings {
         } else {
             CommentMode::Off
         });
+        let explicit = |mode: CommentMode| match mode {
+            CommentMode::Github => Some(github_target(args, env).map(Target::GitHub)),
+            CommentMode::Gitlab => Some(gitlab_target(args, env).map(Target::GitLab)),
+            CommentMode::Auto | CommentMode::Off => None,
+        };
+        let detected = || match detect_platform(args, env) {
+            Some(Platform::GitLab) => Some(gitlab_target(args, env).map(Target::GitLab)),
+            Some(Platform::GitHub) => Some(github_target(args, env).map(Target::GitHub)),
+            None => None,
+        };
+        // Labels are read from the pull request whenever one and a token are known.
+        settings.pull_request = explicit(mode).or_else(detected).and_then(Result::ok);
         let resolved = match mode {
             CommentMode::Off => return settings,
-            CommentMode::Github => github_target(args, env).map(Target::GitHub),
-            CommentMode::Gitlab => gitlab_target(args, env).map(Target::GitLab),
-            CommentMode::Auto => match detect_platform(env) {
-                Some(Platform::GitLab) => gitlab_target(args, env).map(Target::GitLab),
-                Some(Platform::GitHub) => github_target(args, env).map(Target::GitHub),
-                None => return settings,
-            },
+            CommentMode::Github | CommentMode::Gitlab => explicit(mode),
+            CommentMode::Auto => detected(),
         };
         match resolved {
-            Ok(target) => settings.target = Some(target),
+            Some(Ok(target)) => settings.target = Some(target),
             // `auto` posts only when it finds a pull request and a token; otherwise it is quiet.
-            Err(why) if mode != CommentMode::Auto => settings.problem = Some(why),
-            Err(_) => {}
+            Some(Err(why)) if mode != CommentMode::Auto => settings.problem = Some(why),
+            Some(Err(_)) | None => {}
         }
         settings
     }
 
     fn tokens(&self) -> Vec<&str> {
-        match &self.target {
-            Some(Target::GitHub(t)) => vec![t.token.expose()],
-            Some(Target::GitLab(t)) => vec![t.token.expose()],
-            None => Vec::new(),
-        }
+        [&self.target, &self.pull_request]
+            .into_iter()
+            .flatten()
+            .map(|t| match t {
+                Target::GitHub(t) => t.token.expose(),
+                Target::GitLab(t) => t.token.expose(),
+            })
+            .collect()
     }
 
     /// A message with every credential blanked out, whatever produced it.
@@ -206,7 +221,7 @@ enum Platform {
     GitLab,
 }
 
-fn detect_platform(env: &dyn Fn(&str) -> Option<String>) -> Option<Platform> {
+fn detect_platform(args: &CommentArgs, env: &dyn Fn(&str) -> Option<String>) -> Option<Platform> {
     if let Some(url) = env("PULL_URL") {
         if url.contains("/-/merge_requests/") || url.contains("/merge_requests/") {
             return Some(Platform::GitLab);
@@ -223,8 +238,26 @@ fn detect_platform(env: &dyn Fn(&str) -> Option<String>) -> Option<Platform> {
     if env("GITLAB_CI").is_some() {
         return Some(Platform::GitLab);
     }
+    // A local run that names the pull request: the token says where it lives.
+    if args.pr.is_some() {
+        if first(env, GITHUB_TOKENS).is_some() {
+            return Some(Platform::GitHub);
+        }
+        if first(env, GITLAB_TOKENS).is_some() {
+            return Some(Platform::GitLab);
+        }
+    }
     None
 }
+
+/// Where a GitHub token is read from, first found wins.
+pub const GITHUB_TOKENS: &[&str] = &["PLANGATE_GITHUB_TOKEN", "GITHUB_TOKEN", "ATLANTIS_GH_TOKEN"];
+/// Where a GitLab token is read from, first found wins.
+pub const GITLAB_TOKENS: &[&str] = &[
+    "PLANGATE_GITLAB_TOKEN",
+    "GITLAB_TOKEN",
+    "ATLANTIS_GITLAB_TOKEN",
+];
 
 fn first(env: &dyn Fn(&str) -> Option<String>, keys: &[&str]) -> Option<String> {
     keys.iter().find_map(|k| env(k))
@@ -291,11 +324,8 @@ fn github_target(
             }
         },
     };
-    let token = first(
-        env,
-        &["PLANGATE_GITHUB_TOKEN", "GITHUB_TOKEN", "ATLANTIS_GH_TOKEN"],
-    )
-    .ok_or("no GitHub token: set PLANGATE_GITHUB_TOKEN or GITHUB_TOKEN")?;
+    let token = first(env, GITHUB_TOKENS)
+        .ok_or("no GitHub token: set PLANGATE_GITHUB_TOKEN, GITHUB_TOKEN or ATLANTIS_GH_TOKEN")?;
     let api_url = args
         .github_api_url
         .clone()
@@ -339,15 +369,9 @@ fn gitlab_target(
                 .map_err(|_| format!("merge request {raw} is not a number"))?
         }
     };
-    let token = first(
-        env,
-        &[
-            "PLANGATE_GITLAB_TOKEN",
-            "GITLAB_TOKEN",
-            "ATLANTIS_GITLAB_TOKEN",
-        ],
-    )
-    .ok_or("no GitLab token: set PLANGATE_GITLAB_TOKEN or GITLAB_TOKEN")?;
+    let token = first(env, GITLAB_TOKENS).ok_or(
+        "no GitLab token: set PLANGATE_GITLAB_TOKEN, GITLAB_TOKEN or ATLANTIS_GITLAB_TOKEN",
+    )?;
     let api_url = args
         .gitlab_api_url
         .clone()
@@ -370,9 +394,9 @@ fn gitlab_target(
 pub const DESTROY_LABEL_PREFIX: &str = "plangate:destroy:";
 
 /// Destroy intent from the pull request's labels `plangate:destroy:<project-or-env>`. Empty
-/// when no comment target is configured; read before the rules run.
+/// when no pull request or no token is known; read before the rules run.
 pub fn destroy_labels(settings: &Settings) -> Result<Vec<String>, ForgeError> {
-    let Some(target) = &settings.target else {
+    let Some(target) = &settings.pull_request else {
         return Ok(Vec::new());
     };
     let labels = block_on(settings, async {
@@ -546,6 +570,43 @@ mod tests {
         assert_eq!(t.project, "acme/platform/infra");
         assert_eq!(t.api_url, "https://gitlab.acme.io/api/v4");
         assert_eq!(t.mr, 12);
+    }
+
+    #[test]
+    fn labels_are_read_with_commenting_off() {
+        let off = CommentArgs {
+            comment: Some(CommentMode::Off),
+            ..Default::default()
+        };
+        let s = settings(
+            &off,
+            &[
+                ("ATLANTIS_TERRAFORM_VERSION", "1.9.0"),
+                ("BASE_REPO_OWNER", "acme"),
+                ("BASE_REPO_NAME", "infra"),
+                ("PULL_NUM", "7"),
+                ("PULL_URL", "https://github.com/acme/infra/pull/7"),
+                ("ATLANTIS_GH_TOKEN", "t0ken"),
+            ],
+        );
+        assert!(s.target.is_none(), "nothing is posted");
+        assert!(matches!(s.pull_request, Some(Target::GitHub(ref t)) if t.pr == 7));
+        let local = CommentArgs {
+            repo: Some("acme/infra".into()),
+            pr: Some(3),
+            ..Default::default()
+        };
+        let s = settings(
+            &local,
+            &[
+                ("GITLAB_TOKEN", "glpat"),
+                ("CI_API_V4_URL", "https://gl.example/api/v4"),
+            ],
+        );
+        assert!(s.target.is_none());
+        assert!(matches!(s.pull_request, Some(Target::GitLab(ref t)) if t.mr == 3));
+        let s = settings(&CommentArgs::default(), &[("GITHUB_TOKEN", "t0ken")]);
+        assert!(s.pull_request.is_none(), "no pull request named");
     }
 
     #[test]

@@ -372,7 +372,9 @@ impl<'a> Reader<'a> {
                 );
                 continue;
             };
-            let Some(setting) = self.rule_setting(value, &format!("rules.{id}")) else {
+            let Some(setting) =
+                self.rule_setting(value, &format!("rules.{id}"), &policy.environments)
+            else {
                 continue;
             };
             if let Err(msg) = check_options(spec.options, &setting.options) {
@@ -388,7 +390,12 @@ impl<'a> Reader<'a> {
     }
 
     /// A bare level, or a map of `level` and options.
-    fn rule_setting(&mut self, node: &Node, label: &str) -> Option<RuleSetting> {
+    fn rule_setting(
+        &mut self,
+        node: &Node,
+        label: &str,
+        envs: &Environments,
+    ) -> Option<RuleSetting> {
         if let Kind::Str(word) = &node.kind {
             return match Level::parse(word) {
                 Some(level) => Some(RuleSetting {
@@ -414,14 +421,21 @@ impl<'a> Reader<'a> {
             );
             return None;
         }
-        let options = self.rule_options(node, label)?;
+        let options = self.rule_options(node, label, Some(envs))?;
         Some(RuleSetting {
             level: options.level,
             options,
         })
     }
 
-    fn rule_options(&mut self, node: &Node, label: &str) -> Option<RuleOptions> {
+    /// A rule's options; `envs` are the environments its `environments:` overrides may name
+    /// (by name or alias; kept under the name). Overrides take no overrides of their own.
+    fn rule_options(
+        &mut self,
+        node: &Node,
+        label: &str,
+        envs: Option<&Environments>,
+    ) -> Option<RuleOptions> {
         let fields = self.yaml.table(node, label, OPTION_KEYS)?;
         let mut options = RuleOptions::default();
         if let Some(level) = fields.get("level") {
@@ -444,25 +458,53 @@ impl<'a> Reader<'a> {
         options.min_fraction = self
             .yaml
             .number(fields.get("min-fraction"), &join(label, "min-fraction"));
-        if let Some(envs) = fields.get("environments") {
-            let envs_label = join(label, "environments");
-            if let Kind::Map(entries) = &envs.kind {
-                for (key, value) in entries {
-                    let Some(env) = key.scalar_text() else {
-                        continue;
-                    };
-                    if let Some(o) = self.rule_options(value, &join(&envs_label, &env)) {
-                        options.environments.insert(env.to_ascii_lowercase(), o);
-                    }
-                }
-            } else {
-                self.yaml.error(
-                    envs.position,
-                    format!("{envs_label}: must be a mapping, found {}", envs.describe()),
-                );
-            }
+        if let Some(node) = fields.get("environments") {
+            options.environments =
+                self.environment_overrides(node, &join(label, "environments"), envs);
         }
         Some(options)
+    }
+
+    /// `environments:` under a rule: options per environment, keyed by the environment's name.
+    fn environment_overrides(
+        &mut self,
+        node: &Node,
+        label: &str,
+        envs: Option<&Environments>,
+    ) -> std::collections::BTreeMap<String, RuleOptions> {
+        let mut overrides = std::collections::BTreeMap::new();
+        let Kind::Map(entries) = &node.kind else {
+            self.yaml.error(
+                node.position,
+                format!("{label}: must be a mapping, found {}", node.describe()),
+            );
+            return overrides;
+        };
+        let Some(envs) = envs else {
+            self.yaml
+                .error(node.position, format!("{label}: overrides cannot nest"));
+            return overrides;
+        };
+        for (key, value) in entries {
+            let Some(word) = key.scalar_text() else {
+                continue;
+            };
+            let Some(def) = envs.resolve_word(&word) else {
+                self.yaml.error(
+                    key.position,
+                    format!(
+                        "{label}: `{word}` is not an environment of the policy (known: {})",
+                        envs.describe()
+                    ),
+                );
+                continue;
+            };
+            let name = def.name.clone();
+            if let Some(o) = self.rule_options(value, &join(label, &word), None) {
+                overrides.insert(name, o);
+            }
+        }
+        overrides
     }
 
     /// A non-negative whole number.
@@ -480,29 +522,26 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Environment names used by mappings must be declared by the layers read so far.
-    fn known_environments(&mut self, policy: &Policy, top: &Table<'_>) {
-        let known: Vec<String> = policy
-            .environments
-            .defs
-            .iter()
-            .map(|d| d.name.clone())
-            .collect();
+    /// Environments named by mappings must be declared by the layers read so far (by name or
+    /// alias); they are kept under the environment's name.
+    fn known_environments(&mut self, policy: &mut Policy, top: &Table<'_>) {
         let at = top
             .get("projects")
             .or(top.get("environments"))
             .map_or(Position { line: 0, column: 0 }, |n| n.position);
-        for mapping in &policy.projects {
-            if let Some(env) = &mapping.environment {
-                if !known.contains(env) {
-                    self.yaml.error(
-                        at,
-                        format!(
-                            "projects: environment `{env}` is not declared under environments (known: {})",
-                            known.join(", ")
-                        ),
-                    );
-                }
+        for mapping in &mut policy.projects {
+            let Some(env) = &mapping.environment else {
+                continue;
+            };
+            match policy.environments.resolve_word(env) {
+                Some(def) => mapping.environment = Some(def.name.clone()),
+                None => self.yaml.error(
+                    at,
+                    format!(
+                        "projects: environment `{env}` is not declared under environments (known: {})",
+                        policy.environments.describe()
+                    ),
+                ),
             }
         }
     }

@@ -29,6 +29,21 @@ impl Environments {
         })
     }
 
+    /// `production (prod, prd, live), staging (stage, stg), ...` for messages.
+    pub fn describe(&self) -> String {
+        self.defs
+            .iter()
+            .map(|d| {
+                if d.aliases.is_empty() {
+                    d.name.clone()
+                } else {
+                    format!("{} ({})", d.name, d.aliases.join(", "))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn get(&self, name: &str) -> Option<&EnvironmentDef> {
         self.defs.iter().find(|d| d.name == name)
     }

@@ -92,7 +92,13 @@ mod tests {
         ] {
             assert!(reads_as_blocked(blocked), "{blocked:?}");
         }
-        for passing in ["0 failures", "plangate pass: 0 deny", "a failure", "failover_db", "FAILs later"] {
+        for passing in [
+            "0 failures",
+            "plangate pass: 0 deny",
+            "a failure",
+            "failover_db",
+            "FAILs later",
+        ] {
             let starts = passing.starts_with("FAIL");
             assert_eq!(reads_as_blocked(passing), starts, "{passing:?}");
         }
@@ -100,10 +106,14 @@ mod tests {
 
     #[test]
     fn blocked_starts_with_fail_and_counts_failures_with_names_untouched() {
-        let r = report(vec![Finding::new("cross-env-destroy", "x")
-            .address("aws_db_instance.failover_db")]);
+        let r = report(vec![
+            Finding::new("cross-env-destroy", "x").address("aws_db_instance.failover_db")
+        ]);
         let out = policy_check_output(Ok(&r), "- deny aws_db_instance.failover_db\n");
-        assert!(out.starts_with("FAIL plangate blocked this plan: 1 failures\n"), "{out}");
+        assert!(
+            out.starts_with("FAIL plangate blocked this plan: 1 failures\n"),
+            "{out}"
+        );
         assert!(out.contains("aws_db_instance.failover_db"), "{out}");
         assert!(reads_as_blocked(&out));
     }
@@ -112,21 +122,33 @@ mod tests {
     fn passing_output_is_never_empty_and_never_reads_as_blocked() {
         let warn = Finding::new("untagged-destroy", "x").at_most(Level::Warn);
         let r = report(vec![warn]);
-        for body in ["", "  warn untagged-destroy aws_instance.db-1 failure: no tag\n"] {
+        for body in [
+            "",
+            "  warn untagged-destroy aws_instance.db-1 failure: no tag\n",
+        ] {
             let out = policy_check_output(Ok(&r), body);
             assert!(!out.trim().is_empty());
             assert!(!reads_as_blocked(&out), "{out}");
             assert!(out.starts_with("plangate warn: 0 deny, 1 warn"), "{out}");
-            assert!(!out.contains("db-1"), "the name is left out, not altered: {out}");
+            assert!(
+                !out.contains("db-1"),
+                "the name is left out, not altered: {out}"
+            );
         }
         let body = "  warn untagged-destroy aws_instance.failover_db: no tag\n";
-        assert_eq!(policy_check_output(Ok(&r), body), body, "names stay as they are");
+        assert_eq!(
+            policy_check_output(Ok(&r), body),
+            body,
+            "names stay as they are"
+        );
     }
 
     #[test]
     fn an_error_is_a_failure() {
         let out = policy_check_output(Err(&Error::Usage("bad\ninput".into())), "");
-        assert!(out.starts_with("FAIL plangate could not evaluate this plan: 1 failures\n- bad input"));
+        assert!(
+            out.starts_with("FAIL plangate could not evaluate this plan: 1 failures\n- bad input")
+        );
         assert!(reads_as_blocked(&out));
     }
 }
