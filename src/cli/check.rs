@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::output::{append_file, parse_outputs, stdout_style, write_stdout};
-use super::repository::{current_dir, load_atlantis, load_policy, repo_root};
+use super::repository::{
+    base_ref_from_env, current_dir, load_atlantis, load_policy, policy_sources, repo_root,
+};
 use super::{exit_code, report_error, Outcome};
 use crate::forge::{self, CommentMode};
 use crate::integration::atlantis::{AtlantisMode, AtlantisStep};
@@ -37,9 +39,12 @@ pub struct CheckArgs {
     /// Force the project's environment (skips inference)
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
-    /// Policy file (default: plangate.yaml or .plangate.yaml at the repository root, else the built-in policy)
-    #[arg(long, value_name = "PATH")]
+    /// The operator's trusted policy; the repository's plangate.yaml may then only tighten it (default: the repository's plangate.yaml, checked against its base-branch version)
+    #[arg(long, env = "PLANGATE_POLICY", value_name = "PATH")]
     pub policy: Option<PathBuf>,
+    /// The branch or commit the pull request merges into, to compare the repository's policy with [default: $BASE_BRANCH_NAME, $GITHUB_BASE_REF or $CI_MERGE_REQUEST_TARGET_BRANCH_NAME]
+    #[arg(long, value_name = "REF")]
+    pub base_ref: Option<String>,
     /// What goes to stdout [default: text; atlantis when $ATLANTIS_TERRAFORM_VERSION is set]
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -170,7 +175,11 @@ fn evaluate(
     let outputs = parse_outputs(&args.outputs)?;
     let atlantis = load_atlantis(args.atlantis.as_deref(), &cwd)?;
     let root = repo_root(&cwd, atlantis.as_ref());
-    let policy = load_policy(args.policy.as_deref(), &root)?;
+    let base_ref = args
+        .base_ref
+        .clone()
+        .or_else(|| base_ref_from_env(&|k| std::env::var(k).ok()));
+    let (policy, review) = load_policy(&policy_sources(args.policy.as_deref(), &root, base_ref))?;
     let local_dir = cwd
         .strip_prefix(&root)
         .ok()
@@ -216,6 +225,7 @@ fn evaluate(
                 .filter(|s| !s.is_empty())
                 .collect(),
         },
+        review,
         local_dir,
         local_name,
     };

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::output::{stdout_style, write_stdout};
-use super::repository::{current_dir, load_policy, repo_root};
+use super::repository::{current_dir, load_policy, policy_sources, repo_root};
 use super::{exit_code, Outcome};
 use crate::input::atlantis;
 use crate::model::finding::{Finding, Location};
@@ -16,8 +16,8 @@ use crate::{pipeline, Error, Result};
 pub struct LintArgs {
     /// The atlantis.yaml to check (default: found in the current dir or its parents)
     pub atlantis: Option<PathBuf>,
-    /// Policy file (default: plangate.yaml or .plangate.yaml at the repository root)
-    #[arg(long, value_name = "PATH")]
+    /// The operator's trusted policy (default: plangate.yaml or .plangate.yaml at the repository root)
+    #[arg(long, env = "PLANGATE_POLICY", value_name = "PATH")]
     pub policy: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -56,8 +56,8 @@ pub(super) fn run(args: LintArgs) -> Result<i32> {
         Err(e) => return Err(e),
     };
     let root = repo_root(&cwd, atlantis.as_ref());
-    let policy = load_policy(args.policy.as_deref(), &root)?;
-    let report = pipeline::lint(&policy, atlantis.as_ref(), file_findings);
+    let (policy, review) = load_policy(&policy_sources(args.policy.as_deref(), &root, None))?;
+    let report = pipeline::lint(&policy, &review, atlantis.as_ref(), file_findings);
     write_stdout(&render::render(args.format, &report, stdout_style()))?;
     Ok(exit_code(None, Ok(Outcome::Report(&report))))
 }

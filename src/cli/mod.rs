@@ -38,7 +38,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Evaluate one or more plans (the main job)
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Check atlantis.yaml and the policy alone; no plan needed
     Lint(LintArgs),
     /// List every rule: id, default level, summary
@@ -69,7 +69,7 @@ pub enum Command {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Check(args) => check::run(args),
+        Command::Check(args) => check::run(*args),
         Command::Lint(args) => lint::run(args),
         Command::Rules => rules::list(),
         Command::Explain { rule } => rules::explain(&rule),

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::input::atlantis;
 use crate::model::atlantis::AtlantisConfig;
-use crate::model::policy::Policy;
+use crate::model::policy::{Policy, PolicyReview};
+use crate::pipeline::PolicySources;
 use crate::{pipeline, Error, Result};
 
 pub(super) fn current_dir() -> Result<PathBuf> {
@@ -34,17 +35,37 @@ pub(super) fn repo_root(cwd: &Path, atlantis: Option<&AtlantisConfig>) -> PathBu
         .unwrap_or_else(|| cwd.to_path_buf())
 }
 
-/// `--policy`, else `plangate.yaml` or `.plangate.yaml` at the repository root, else the
-/// built-in policy.
-pub(super) fn load_policy(explicit: Option<&Path>, root: &Path) -> Result<Policy> {
-    if let Some(path) = explicit {
-        return pipeline::load_policy(path);
+/// Where the policy comes from: the trusted one given (`--policy`, `$PLANGATE_POLICY`), and
+/// the repository's `plangate.yaml` or `.plangate.yaml` at its root.
+pub(super) fn policy_sources(
+    trusted: Option<&Path>,
+    root: &Path,
+    base_ref: Option<String>,
+) -> PolicySources {
+    let repository = ["plangate.yaml", ".plangate.yaml"]
+        .iter()
+        .map(|name| root.join(name))
+        .find(|candidate| candidate.is_file());
+    PolicySources {
+        trusted: trusted.map(Path::to_path_buf),
+        repository,
+        root: root.to_path_buf(),
+        base_ref,
     }
-    for name in ["plangate.yaml", ".plangate.yaml"] {
-        let candidate = root.join(name);
-        if candidate.is_file() {
-            return pipeline::load_policy(&candidate);
-        }
-    }
-    Ok(pipeline::builtin_policy())
+}
+
+/// The policy in force and how it compares with the one it may only tighten.
+pub(super) fn load_policy(sources: &PolicySources) -> Result<(Policy, PolicyReview)> {
+    pipeline::resolve_policy(sources)
+}
+
+/// The branch a pull request merges into, as the CI or Atlantis names it.
+pub(super) fn base_ref_from_env(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    [
+        "BASE_BRANCH_NAME",
+        "GITHUB_BASE_REF",
+        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+    ]
+    .iter()
+    .find_map(|k| env(k).filter(|v| !v.trim().is_empty()))
 }

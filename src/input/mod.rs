@@ -4,8 +4,10 @@
 
 pub mod atlantis;
 pub mod decode;
+pub mod git;
 pub mod plan;
 pub mod policy;
+pub mod process;
 pub mod yaml;
 
 use std::io::Read;

@@ -14,7 +14,8 @@ use crate::input::yaml::{self, join, Kind, Node, Table};
 use crate::model::environment::{EnvironmentDef, Environments};
 use crate::model::level::Level;
 use crate::model::policy::{
-    Policy, ProjectMapping, ProtectedMatcher, ProtectedResource, RuleOptions, RuleSetting, RuleSpec,
+    Policy, ProjectMapping, ProtectedMatcher, ProtectedResource, RelaxationKind, RuleOptions,
+    RuleSetting, RuleSpec,
 };
 use crate::text::one_line;
 use crate::{Error, Result};
@@ -32,6 +33,7 @@ const DEFAULT_PATH: &str = "policies/default.yaml";
 
 const TOP_KEYS: &[&str] = &[
     "version",
+    "repository-may",
     "environments",
     "projects",
     "resource-environment",
@@ -68,13 +70,40 @@ pub fn builtin(catalog: &[RuleSpec]) -> Policy {
 
 /// Read a user's policy file and lay it over the built-in default.
 pub fn load(path: &Path, catalog: &[RuleSpec]) -> Result<Policy> {
-    let text = crate::input::read_text_file(path, MAX_POLICY_BYTES)?;
-    parse(&text, path, catalog)
+    parse(&read(path)?, path, catalog)
 }
 
 /// Parse a policy from text (the user's layer over the built-in default).
 pub fn parse(text: &str, path: &Path, catalog: &[RuleSpec]) -> Result<Policy> {
     from_layers(catalog, Some((text, path)))
+}
+
+/// Lay one more file over a policy already read (the repository's layer over a trusted
+/// policy). `text` is the file's content; `path` names it in messages.
+pub fn layer_over(
+    policy: &Policy,
+    text: &str,
+    path: &Path,
+    catalog: &[RuleSpec],
+) -> Result<Policy> {
+    let mut layered = policy.clone();
+    if text.trim().is_empty() {
+        return Err(Error::input(
+            path,
+            "is empty: remove it or run `plangate init`",
+        ));
+    }
+    let tree = yaml::read_tree(text, path)?;
+    let mut reader = Reader::new(path, catalog);
+    layered.source = Some(path.to_path_buf());
+    reader.layer(&mut layered, &tree);
+    reader.yaml.finish(())?;
+    Ok(layered)
+}
+
+/// Read a policy file's text, with the size cap every policy has.
+pub fn read(path: &Path) -> Result<String> {
+    crate::input::read_text_file(path, MAX_POLICY_BYTES)
 }
 
 fn from_layers(catalog: &[RuleSpec], user: Option<(&str, &Path)>) -> Result<Policy> {
@@ -84,20 +113,10 @@ fn from_layers(catalog: &[RuleSpec], user: Option<(&str, &Path)>) -> Result<Poli
     let tree = yaml::read_tree(DEFAULT_POLICY, default_path)?;
     reader.layer(&mut policy, &tree);
     reader.yaml.finish(())?;
-    if let Some((text, path)) = user {
-        if text.trim().is_empty() {
-            return Err(Error::input(
-                path,
-                "is empty: remove it or run `plangate init`",
-            ));
-        }
-        let tree = yaml::read_tree(text, path)?;
-        let mut reader = Reader::new(path, catalog);
-        policy.source = Some(path.to_path_buf());
-        reader.layer(&mut policy, &tree);
-        reader.yaml.finish(())?;
+    match user {
+        Some((text, path)) => layer_over(&policy, text, path, catalog),
+        None => Ok(policy),
     }
-    Ok(policy)
 }
 
 /// Walks one policy layer and lays it over what is there: environments, tag keys and mappings
@@ -137,6 +156,26 @@ impl<'a> Reader<'a> {
         }
         if let Some(node) = top.get("environments") {
             policy.environments = self.environments(node);
+        }
+        for (word, at) in self
+            .yaml
+            .string_list(top.get("repository-may"), "repository-may")
+        {
+            match RelaxationKind::parse(&word) {
+                Some(kind) if !policy.repository_may.contains(&kind) => {
+                    policy.repository_may.push(kind)
+                }
+                Some(_) => {}
+                None => self.yaml.error(
+                    at,
+                    format!(
+                        "repository-may: `{word}` is not a kind of relaxation (known: {})",
+                        RelaxationKind::GRANTABLE
+                            .map(RelaxationKind::as_str)
+                            .join(", ")
+                    ),
+                ),
+            }
         }
         if let Some(node) = top.get("projects") {
             let mappings = self.projects(node);
@@ -297,7 +336,9 @@ impl<'a> Reader<'a> {
                     "projects: an entry needs `environment` or `protected: true`",
                 );
             }
+            let description = mapping_description(&m);
             mappings.push(ProjectMapping {
+                description,
                 name,
                 dir,
                 workspace,
@@ -545,6 +586,19 @@ impl<'a> Reader<'a> {
             }
         }
     }
+}
+
+/// A mapping's matchers as written: `name "payments-.*" dir "envs/**"`.
+fn mapping_description(m: &Table<'_>) -> String {
+    ["name", "dir", "workspace"]
+        .iter()
+        .filter_map(|k| {
+            m.get(k)
+                .and_then(Node::scalar_text)
+                .map(|v| format!("{k} {v:?}"))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Which option names a rule accepts; anything else set for it is an error.

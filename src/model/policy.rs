@@ -44,6 +44,18 @@ pub struct RuleOptions {
 }
 
 impl RuleOptions {
+    /// A numeric option by its policy name (`max-deletes`).
+    pub fn get(&self, name: &str) -> Option<f64> {
+        match name {
+            "max-deletes" => self.max_deletes.map(|v| v as f64),
+            "max-fraction" => self.max_fraction,
+            "min-state" => self.min_state.map(|v| v as f64),
+            "min-instances" => self.min_instances.map(|v| v as f64),
+            "min-fraction" => self.min_fraction,
+            _ => None,
+        }
+    }
+
     /// Lay `from` over `self`: options it sets win, environment overrides merge per environment.
     pub fn merge(&mut self, from: RuleOptions) {
         if from.level.is_some() {
@@ -63,6 +75,8 @@ impl RuleOptions {
 /// How a project is tied to an environment by the policy. Every given matcher must match.
 #[derive(Debug, Clone)]
 pub struct ProjectMapping {
+    /// The entry as written, for comparisons and messages (`name "payments-.*"`).
+    pub description: String,
     pub name: Option<regex::Regex>,
     pub dir: Option<globset::GlobMatcher>,
     pub workspace: Option<String>,
@@ -139,11 +153,75 @@ impl ProtectedResource {
     }
 }
 
+/// A kind of relaxation a policy layer can make (DESIGN section 10). A trusted policy's
+/// `repository-may:` names the kinds the repository's layer may make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RelaxationKind {
+    /// A rule's level lowered.
+    RelaxRules,
+    /// A numeric option moved in the permissive direction.
+    RelaxThresholds,
+    /// A protected resource, protected environment or project, or stateful type removed.
+    RemoveProtections,
+    /// Environments, aliases, project mappings or where a resource's environment is read from.
+    ChangeEnvironments,
+    /// What only the operator may grant (`repository-may:` itself): never allowed.
+    Trust,
+}
+
+impl RelaxationKind {
+    /// The words `repository-may:` takes.
+    pub const GRANTABLE: [RelaxationKind; 4] = [
+        RelaxationKind::RelaxRules,
+        RelaxationKind::RelaxThresholds,
+        RelaxationKind::RemoveProtections,
+        RelaxationKind::ChangeEnvironments,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelaxationKind::RelaxRules => "relax-rules",
+            RelaxationKind::RelaxThresholds => "relax-thresholds",
+            RelaxationKind::RemoveProtections => "remove-protections",
+            RelaxationKind::ChangeEnvironments => "change-environments",
+            RelaxationKind::Trust => "trust",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<RelaxationKind> {
+        Self::GRANTABLE.into_iter().find(|k| k.as_str() == word)
+    }
+}
+
+/// One way a policy is weaker than the one it is checked against:
+/// `rules.cross-env-destroy: deny -> allow`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Relaxation {
+    pub kind: RelaxationKind,
+    pub what: String,
+}
+
+/// What plangate found out about where the policy in force came from: the relaxations the
+/// repository's layer makes that nobody allowed, or why its base version could not be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyReview {
+    /// The policy file the relaxations are in (the repository's `plangate.yaml`).
+    pub file: Option<PathBuf>,
+    /// What the file was compared with, for messages (`the trusted policy /etc/plangate.yaml`,
+    /// `its version at the merge base with main (a1b2c3d4)`).
+    pub against: String,
+    pub relaxations: Vec<Relaxation>,
+    /// Why the comparison could not be made, and how to make it possible.
+    pub unverified: Option<String>,
+}
+
 /// A validated policy: the built-in default with the user's file laid over it.
 #[derive(Debug, Clone)]
 pub struct Policy {
     /// The user's file, if one was read.
     pub source: Option<PathBuf>,
+    /// What a repository layer may relax (`repository-may:`); only a trusted policy's counts.
+    pub repository_may: Vec<RelaxationKind>,
     pub environments: Environments,
     pub projects: Vec<ProjectMapping>,
     pub resource_environment: ResourceEnvironmentConfig,
@@ -157,6 +235,7 @@ impl Policy {
     pub fn empty() -> Policy {
         Policy {
             source: None,
+            repository_may: Vec::new(),
             environments: Environments { defs: Vec::new() },
             projects: Vec::new(),
             resource_environment: ResourceEnvironmentConfig {

@@ -36,6 +36,13 @@ impl Rule for CollectionCollapse {
         &["min-instances", "min-fraction"]
     }
 
+    fn option_defaults(&self) -> &'static [(&'static str, f64)] {
+        &[
+            ("min-instances", DEFAULT_MIN_INSTANCES as f64),
+            ("min-fraction", DEFAULT_MIN_FRACTION),
+        ]
+    }
+
     fn docs(&self) -> &'static str {
         r#"## What it catches
 One `for_each` or `count` resource (or a module called with `for_each`/`count`) whose instances

@@ -28,6 +28,14 @@ impl Rule for MassDeletion {
         &["max-deletes", "max-fraction", "min-state"]
     }
 
+    fn option_defaults(&self) -> &'static [(&'static str, f64)] {
+        &[
+            ("max-deletes", DEFAULT_MAX_DELETES as f64),
+            ("max-fraction", DEFAULT_MAX_FRACTION),
+            ("min-state", DEFAULT_MIN_STATE as f64),
+        ]
+    }
+
     fn docs(&self) -> &'static str {
         r#"## What it catches
 A project whose plan deletes more than `max-deletes` resources (default 20), or more than

@@ -20,6 +20,8 @@ mod incomplete_plan;
 mod intent_mismatch;
 mod mass_deletion;
 mod missing_project_dir;
+mod policy_unverified;
+pub mod policy_weakened;
 mod protected_project_destroy;
 mod protected_resource_destroy;
 mod shared_state;
@@ -46,6 +48,8 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &duplicate_project_name::DuplicateProjectName,
         &shared_state::SharedState,
         &missing_project_dir::MissingProjectDir,
+        &policy_weakened::PolicyWeakened,
+        &policy_unverified::PolicyUnverified,
     ]
 }
 

@@ -4,7 +4,7 @@ use crate::model::atlantis::AtlantisConfig;
 use crate::model::finding::{Finding, RuleId};
 use crate::model::intent::DestroyIntent;
 use crate::model::level::Level;
-use crate::model::policy::Policy;
+use crate::model::policy::{Policy, PolicyReview};
 use crate::model::project::ProjectPlan;
 
 /// Everything a rule may look at.
@@ -13,6 +13,8 @@ pub struct Context<'a> {
     pub plans: &'a [ProjectPlan<'a>],
     pub atlantis: Option<&'a AtlantisConfig>,
     pub intent: &'a DestroyIntent,
+    /// How the policy in force compares with the one it may only tighten.
+    pub review: &'a PolicyReview,
 }
 
 /// A check with a stable kebab-case id and its own documentation.
@@ -26,6 +28,11 @@ pub trait Rule: Sync {
     fn docs(&self) -> &'static str;
     /// Option names the rule accepts under `rules.<id>` besides `level`.
     fn options(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// The value each numeric option has when the policy does not set it. Every option is
+    /// more permissive when raised.
+    fn option_defaults(&self) -> &'static [(&'static str, f64)] {
         &[]
     }
     /// Runs on `check`: findings about the plans (and, for configuration rules, about the

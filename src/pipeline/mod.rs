@@ -4,12 +4,17 @@
 
 use std::path::{Path, PathBuf};
 
+mod project;
+mod trust;
+
+pub use trust::{resolve_policy, PolicySources};
+
 use crate::input::plan::PlanSource;
-use crate::model::atlantis::{normalize_dir, AtlantisConfig, AtlantisProject, DEFAULT_WORKSPACE};
+use crate::model::atlantis::{AtlantisConfig, DEFAULT_WORKSPACE};
 use crate::model::finding::Finding;
 use crate::model::intent::DestroyIntent;
-use crate::model::policy::Policy;
-use crate::model::project::{Project, ProjectPlan};
+use crate::model::policy::{Policy, PolicyReview};
+use crate::model::project::ProjectPlan;
 use crate::report::Report;
 use crate::rules::{self, Context};
 use crate::{Error, Result};
@@ -67,6 +72,8 @@ pub struct CheckRequest {
     /// `--env`: force the environment of the project(s).
     pub env: Option<String>,
     pub intent: DestroyIntent,
+    /// How the policy compares with the one it may only tighten.
+    pub review: PolicyReview,
     /// The directory a local run stands in, relative to the repository root: names the
     /// project when nothing else does.
     pub local_dir: String,
@@ -95,7 +102,7 @@ pub fn check_environment_name(policy: &Policy, name: &str, flag: &str) -> Result
 
 impl CheckRequest {
     /// `--workspace`, else Atlantis's default.
-    fn workspace(&self) -> String {
+    pub(crate) fn workspace(&self) -> String {
         self.workspace
             .clone()
             .unwrap_or_else(|| DEFAULT_WORKSPACE.into())
@@ -130,7 +137,7 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
     let mut plans = Vec::with_capacity(sources.len());
     for (arg, source) in request.plans.iter().zip(&sources) {
         let plan = source.parse()?;
-        let project = resolve_project(request, arg)?;
+        let project = project::resolve_project(request, arg)?;
         if plans
             .iter()
             .any(|p: &ProjectPlan<'_>| p.project.name == project.name)
@@ -149,8 +156,9 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
         )?);
     }
 
-    Ok(evaluate(
+    Ok(evaluate_reviewed(
         &request.policy,
+        &request.review,
         request.atlantis.as_ref(),
         &request.intent,
         &plans,
@@ -165,131 +173,47 @@ pub fn evaluate(
     intent: &DestroyIntent,
     plans: &[ProjectPlan<'_>],
 ) -> Report {
+    evaluate_reviewed(policy, &PolicyReview::default(), atlantis, intent, plans)
+}
+
+/// [`evaluate`], with what is known about how the policy compares with the one it may only
+/// tighten.
+pub fn evaluate_reviewed(
+    policy: &Policy,
+    review: &PolicyReview,
+    atlantis: Option<&AtlantisConfig>,
+    intent: &DestroyIntent,
+    plans: &[ProjectPlan<'_>],
+) -> Report {
     let ctx = Context {
         policy,
         plans,
         atlantis,
         intent,
+        review,
     };
     Report::build(policy, plans, rules::evaluate(&ctx))
 }
 
 /// The lint findings about atlantis.yaml and the policy alone (no plans), as a report.
 /// `extra` are findings the caller already has (problems in the file itself).
-pub fn lint(policy: &Policy, atlantis: Option<&AtlantisConfig>, extra: Vec<Finding>) -> Report {
+pub fn lint(
+    policy: &Policy,
+    review: &PolicyReview,
+    atlantis: Option<&AtlantisConfig>,
+    extra: Vec<Finding>,
+) -> Report {
     let intent = DestroyIntent::default();
     let ctx = Context {
         policy,
         plans: &[],
         atlantis,
         intent: &intent,
+        review,
     };
     let mut findings = rules::lint(&ctx);
     findings.extend(extra);
     Report::lint(policy, findings)
-}
-
-fn resolve_project(request: &CheckRequest, arg: &PlanArg) -> Result<Project> {
-    let name = arg.project.clone().or_else(|| request.project.clone());
-    if let Some(name) = name {
-        return project_by_name(request, name);
-    }
-    if let Some(dir) = &request.dir {
-        return project_by_dir(request, dir);
-    }
-    let from_atlantis =
-        |p: &AtlantisProject| Project::from_atlantis(&request.policy, p, request.env.as_deref());
-    match &request.atlantis {
-        Some(atlantis) if atlantis.projects.len() == 1 => Ok(from_atlantis(&atlantis.projects[0])),
-        Some(atlantis) if !atlantis.projects.is_empty() => {
-            let known: Vec<String> = atlantis.projects.iter().map(|p| p.display_name()).collect();
-            Err(Error::Usage(format!(
-                "cannot tell which project of {} the plan {} belongs to: pass --project NAME or --plan NAME={} (projects: {})",
-                atlantis.path.display(),
-                arg.path.display(),
-                arg.path.display(),
-                preview(&known)
-            )))
-        }
-        _ => Ok(Project::resolve(
-            &request.policy,
-            request.local_name.clone(),
-            None,
-            request.local_dir.clone(),
-            request.workspace(),
-            request.env.as_deref(),
-        )),
-    }
-}
-
-/// `--project NAME` (or `--plan NAME=PATH`): the atlantis.yaml project of that name, or a
-/// project of that name where there is no atlantis.yaml.
-fn project_by_name(request: &CheckRequest, name: String) -> Result<Project> {
-    let policy = &request.policy;
-    let env = request.env.as_deref();
-    let Some(atlantis) = &request.atlantis else {
-        let dir = request
-            .dir
-            .clone()
-            .unwrap_or_else(|| request.local_dir.clone());
-        return Ok(Project::resolve(
-            policy,
-            name.clone(),
-            Some(name),
-            dir,
-            request.workspace(),
-            env,
-        ));
-    };
-    if let Some(p) = atlantis
-        .find_by_name(&name)
-        .or_else(|| atlantis.projects.iter().find(|p| p.display_name() == name))
-    {
-        return Ok(Project::from_atlantis(policy, p, env));
-    }
-    let known: Vec<String> = atlantis.projects.iter().map(|p| p.display_name()).collect();
-    Err(Error::Usage(format!(
-        "project {name} is not in {} (it has: {})",
-        atlantis.path.display(),
-        preview(&known)
-    )))
-}
-
-/// `--dir`/`--workspace`: the one atlantis.yaml project there, else a project named after the
-/// dir (Atlantis autodiscovers projects that atlantis.yaml does not list).
-fn project_by_dir(request: &CheckRequest, dir: &str) -> Result<Project> {
-    let policy = &request.policy;
-    let env = request.env.as_deref();
-    let dir = normalize_dir(dir);
-    let workspace = request.workspace();
-    if let Some(atlantis) = &request.atlantis {
-        let found = atlantis.find_by_dir_workspace(&dir, &workspace);
-        match found.as_slice() {
-            [one] => return Ok(Project::from_atlantis(policy, one, env)),
-            [] => {}
-            many => {
-                let names: Vec<String> = many.iter().map(|p| p.display_name()).collect();
-                return Err(Error::Usage(format!(
-                    "dir {dir} workspace {workspace} matches several projects ({}): pass --project",
-                    names.join(", ")
-                )));
-            }
-        }
-    }
-    let name = if workspace == DEFAULT_WORKSPACE {
-        dir.clone()
-    } else {
-        format!("{dir}:{workspace}")
-    };
-    Ok(Project::resolve(policy, name, None, dir, workspace, env))
-}
-
-fn preview(names: &[String]) -> String {
-    if names.len() > 12 {
-        format!("{}, … {} in all", names[..12].join(", "), names.len())
-    } else {
-        names.join(", ")
-    }
 }
 
 #[cfg(test)]
