@@ -5,8 +5,12 @@
 #   scripts/build-tofu.sh                          the pinned version; prints the binary's path
 #   TOFU_VERSION=v1.10.10 scripts/build-tofu.sh    another version the module proxy serves
 #
-# Result: ${PLANGATE_CACHE:-$HOME/.cache/plangate}/bin/tofu, a link to bin/tofu-<version>.
-# Idempotent: when bin/tofu already reports the wanted version nothing is downloaded or built.
+# Result: ${PLANGATE_CACHE:-$HOME/.cache/plangate}/bin/tofu, a link to bin/tofu-<version>, and
+# the module's own test provider ("simple", internal/provider-simple-v6: a managed, data and
+# ephemeral `simple_resource`) under tofu-plugins/, for `tofu init -plugin-dir` (fixtures with
+# ephemeral resources: no built-in provider has one).
+# Idempotent: when bin/tofu already reports the wanted version and the provider is there,
+# nothing is downloaded or built.
 # Downloaded modules are kept under the cache (go/mod) unless GOMODCACHE is set; Go's build
 # cache is a temporary directory removed afterwards unless GOCACHE is set.
 #
@@ -20,6 +24,8 @@
 # a 110 MB binary.
 set -euo pipefail
 
+command -v go >/dev/null || { echo "build-tofu: go not found" >&2; exit 1; }
+
 VERSION="${TOFU_VERSION:-v1.12.6}"
 TOOLCHAIN="${TOFU_GOTOOLCHAIN:-go1.27.3}"
 MODULE="github.com/opentofu/opentofu"
@@ -27,8 +33,9 @@ CACHE="${PLANGATE_CACHE:-$HOME/.cache/plangate}"
 BIN="$CACHE/bin"
 OUT="$BIN/tofu-${VERSION#v}"
 LINK="$BIN/tofu"
+PLUGIN_DIR="$CACHE/tofu-plugins/registry.opentofu.org/hashicorp/simple/0.0.1/$(go env GOOS)_$(go env GOARCH)"
+PLUGIN="$PLUGIN_DIR/terraform-provider-simple"
 
-command -v go >/dev/null || { echo "build-tofu: go not found" >&2; exit 1; }
 
 # The version a tofu binary reports, or nothing.
 tofu_version() {
@@ -37,7 +44,9 @@ tofu_version() {
     sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p' | head -n1
 }
 
-if [ "$(tofu_version "$LINK")" = "${VERSION#v}" ]; then
+have_tofu=no
+[ "$(tofu_version "$LINK")" = "${VERSION#v}" ] && have_tofu=yes
+if [ "$have_tofu" = yes ] && [ -x "$PLUGIN" ]; then
   echo "$LINK"
   exit 0
 fi
@@ -99,10 +108,16 @@ if ! go mod download >"$LOG" 2>&1; then
   refused "${mod:-a dependency of $MODULE@$VERSION}"
 fi
 
-echo "build-tofu: building ./cmd/tofu (several minutes)" >&2
-go build -trimpath -ldflags "-s -w -X $MODULE/version.dev=no" -o "$OUT.tmp" ./cmd/tofu
-mv -f "$OUT.tmp" "$OUT"
-ln -sfn "$(basename "$OUT")" "$LINK"
+if [ "$have_tofu" = no ]; then
+  echo "build-tofu: building ./cmd/tofu (several minutes)" >&2
+  go build -trimpath -ldflags "-s -w -X $MODULE/version.dev=no" -o "$OUT.tmp" ./cmd/tofu
+  mv -f "$OUT.tmp" "$OUT"
+  ln -sfn "$(basename "$OUT")" "$LINK"
+fi
+echo "build-tofu: building the test provider ./internal/provider-simple-v6/main" >&2
+mkdir -p "$PLUGIN_DIR"
+go build -trimpath -ldflags "-s -w" -o "$PLUGIN.tmp" ./internal/provider-simple-v6/main
+mv -f "$PLUGIN.tmp" "$PLUGIN"
 
 got="$(tofu_version "$LINK")"
 if [ "$got" != "${VERSION#v}" ]; then
