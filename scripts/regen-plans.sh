@@ -79,7 +79,9 @@ for case in "${cases[@]}"; do
       bin="$TF_NEW"
       have="$(version_of "$bin")"
       if [ -z "$have" ] || ! at_least "$have" "$min"; then
-        echo "skipped: $name: needs terraform >= $min, ${have:+$bin is $have}${have:-none at $bin} (set TERRAFORM_NEW); plan.json kept" >&2
+        found="none at $bin"
+        [ -n "$have" ] && found="$bin is $have"
+        echo "skipped: $name: needs terraform >= $min, $found (set TERRAFORM_NEW); plan.json kept" >&2
         skipped=$((skipped + 1)); continue
       fi ;;
     *) echo "regen-plans: $case/tf/binary: unknown binary '$want'" >&2; exit 1 ;;
