@@ -16,14 +16,19 @@ fi
 page=$1
 out=$2
 chromium=${CHROMIUM:-chromium}
-# Emoji (the verdict marks), Helvetica/Arial metrics and a monospace font with box drawing.
+# Emoji (the verdict marks), Helvetica/Arial metrics and a monospace font with box drawing;
+# pngquant and optipng keep the committed PNGs small (used when present).
 fonts=(fonts-liberation fonts-noto-color-emoji fonts-dejavu-core)
+shrinkers=(pngquant optipng)
 
 missing_packages() {
   local p
   command -v "$chromium" >/dev/null 2>&1 || echo chromium
   for p in "${fonts[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+  done
+  for p in "${shrinkers[@]}"; do
+    command -v "$p" >/dev/null 2>&1 || echo "$p"
   done
 }
 
@@ -36,7 +41,8 @@ ensure_chromium() {
     # shellcheck disable=SC2086 # a list of package names
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >&2 \
       || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends $missing >&2; }
+        apt-get install -y -q --no-install-recommends $missing >&2; } \
+      || echo "$0: apt-get could not install all of: $missing" >&2
   fi
   if ! command -v "$chromium" >/dev/null 2>&1; then
     echo "$0: $chromium is not installed (Debian: apt-get install chromium)" >&2
@@ -80,4 +86,12 @@ rm -f "$out"
 run_chromium --window-size="$width,$height" --virtual-time-budget=2000 \
   --screenshot="$out" "$url" >/dev/null || fail "chromium --screenshot failed"
 [ -s "$out" ] || fail "no screenshot written"
+# 256 colours are plenty for text on flat colours, and a third of the size.
+if command -v pngquant >/dev/null 2>&1; then
+  pngquant --quality=85-100 --speed 1 --strip --force --output "$out" -- "$out" \
+    || echo "$0: pngquant left $out as it was" >&2
+fi
+if command -v optipng >/dev/null 2>&1; then
+  optipng -quiet -o2 -strip all "$out"
+fi
 echo "$out (${width}x${height})"

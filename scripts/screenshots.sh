@@ -23,7 +23,7 @@
 #
 # Downloads go to ${PLANGATE_CACHE:-$HOME/.cache/plangate}/screenshots/, never into the
 # repository. Needs python3, npm, and (installed with apt-get when missing and root) chromium,
-# fonts-liberation, fonts-noto-color-emoji; tmux for the terminal captures.
+# fonts-liberation, fonts-noto-color-emoji, pngquant, optipng; tmux for the terminal captures.
 set -euo pipefail
 
 # Pinned versions of what is fetched.
@@ -61,7 +61,7 @@ css="$css_dir/node_modules/github-markdown-css/github-markdown-light.css"
 install_python_packages() {
   [ -f "$python_dir/.complete" ] && return 0
   rm -rf "$python_dir.part"
-  python3 -m pip install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+  PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
     --target "$python_dir.part" "cmarkgfm==$CMARKGFM_VERSION" "cffi==$CFFI_VERSION"
   touch "$python_dir.part/.complete"
   rm -rf "$python_dir"
