@@ -79,17 +79,19 @@ shell_command=$(printf '%q ' bash "$work/run.sh" "$work/status" "$@")
 tmux -S "$socket" -f "$work/tmux.conf" new-session -d -s capture -x "$cols" -y "$rows" \
   -c "$PWD" "$shell_command"
 
-deadline=$((SECONDS + timeout_s))
+# The deadline counts polls of 0.2 s: $SECONDS ticks in whole seconds.
+polls_left=$((timeout_s * 5))
 timed_out=0
 until [ -f "$work/status" ]; do
   if ! tmux -S "$socket" has-session -t capture 2>/dev/null; then
     echo "$0: the tmux session ended before the command did" >&2
     exit 1
   fi
-  if [ "$SECONDS" -ge "$deadline" ]; then
+  if [ "$polls_left" -le 0 ]; then
     timed_out=1
     break
   fi
+  polls_left=$((polls_left - 1))
   sleep 0.2
 done
 
