@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::change::{address_pattern, Action};
+use crate::model::change::{address_pattern, Action, ResourceMode};
 use crate::model::finding::{Finding, RuleId};
 use crate::model::level::Level;
 use crate::model::policy::Policy;
@@ -58,12 +58,20 @@ pub struct Counts {
     #[serde(rename = "move")]
     pub moved: usize,
     pub import: usize,
+    /// Replacements that keep the old object running unmanaged (`create,forget`).
+    pub replace_keep: usize,
+    /// OpenTofu ephemeral resources: opened for the run, never infrastructure changes.
+    pub ephemeral: usize,
 }
 
 impl Counts {
     pub fn of(plan: &ProjectPlan<'_>) -> Counts {
         let mut c = Counts::default();
         for change in &plan.plan.changes {
+            if change.mode == ResourceMode::Ephemeral {
+                c.ephemeral += 1;
+                continue;
+            }
             match change.action {
                 Action::NoOp => c.no_op += 1,
                 Action::Create => c.create += 1,
@@ -71,7 +79,10 @@ impl Counts {
                 Action::Update => c.update += 1,
                 Action::ReplaceDeleteFirst | Action::ReplaceCreateFirst => c.replace += 1,
                 Action::Delete => c.delete += 1,
-                Action::Forget | Action::ReplaceForget => c.forget += 1,
+                Action::Forget => c.forget += 1,
+                Action::ReplaceForget => c.replace_keep += 1,
+                // Only ephemeral resources open, and they were counted above.
+                Action::Open => c.ephemeral += 1,
             }
             if change.previous_address.is_some() {
                 c.moved += 1;
@@ -109,6 +120,17 @@ pub struct ProjectReport {
     pub complete: bool,
     /// Changes made outside Terraform (`resource_drift`): shown, never counted as planned.
     pub drift: usize,
+    /// Actions that destroys in this plan run (Terraform 1.14+ action triggers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub destroy_actions: Vec<DestroyActionReport>,
+}
+
+/// An action a destroy runs, as the report names it beside the destroyed resource.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DestroyActionReport {
+    pub action: String,
+    pub resource: String,
+    pub event: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -145,6 +167,16 @@ impl Report {
                     terraform_version: p.plan.terraform_version.clone(),
                     complete: p.plan.complete != Some(false),
                     drift: p.plan.drift.len(),
+                    destroy_actions: p
+                        .plan
+                        .destroy_actions
+                        .iter()
+                        .map(|a| DestroyActionReport {
+                            action: a.action.clone(),
+                            resource: a.resource.clone(),
+                            event: a.event.clone(),
+                        })
+                        .collect(),
                 }
             })
             .collect();

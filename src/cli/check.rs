@@ -42,6 +42,9 @@ pub struct CheckArgs {
     /// The operator's trusted policy; the repository's plangate.yaml may then only tighten it (default: the repository's plangate.yaml, checked against its base-branch version)
     #[arg(long, env = "PLANGATE_POLICY", value_name = "PATH")]
     pub policy: Option<PathBuf>,
+    /// The repository's own policy file, a layer that may only tighten the trusted one (default: plangate.yaml or .plangate.yaml at the repository root)
+    #[arg(long, value_name = "PATH")]
+    pub repo_policy: Option<PathBuf>,
     /// The branch or commit the pull request merges into, to compare the repository's policy with [default: $BASE_BRANCH_NAME, $GITHUB_BASE_REF or $CI_MERGE_REQUEST_TARGET_BRANCH_NAME]
     #[arg(long, value_name = "REF")]
     pub base_ref: Option<String>,
@@ -179,7 +182,13 @@ fn evaluate(
         .base_ref
         .clone()
         .or_else(|| base_ref_from_env(&|k| std::env::var(k).ok()));
-    let (policy, review) = load_policy(&policy_sources(args.policy.as_deref(), &root, base_ref))?;
+    let sources = policy_sources(
+        args.policy.as_deref(),
+        args.repo_policy.as_deref(),
+        &root,
+        base_ref,
+    );
+    let (policy, review) = load_policy(&sources)?;
     let local_dir = cwd
         .strip_prefix(&root)
         .ok()

@@ -19,6 +19,9 @@ pub struct LintArgs {
     /// The operator's trusted policy (default: plangate.yaml or .plangate.yaml at the repository root)
     #[arg(long, env = "PLANGATE_POLICY", value_name = "PATH")]
     pub policy: Option<PathBuf>,
+    /// The repository's own policy file (default: plangate.yaml or .plangate.yaml at the repository root)
+    #[arg(long, value_name = "PATH")]
+    pub repo_policy: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 }
@@ -56,7 +59,13 @@ pub(super) fn run(args: LintArgs) -> Result<i32> {
         Err(e) => return Err(e),
     };
     let root = repo_root(&cwd, atlantis.as_ref());
-    let (policy, review) = load_policy(&policy_sources(args.policy.as_deref(), &root, None))?;
+    let sources = policy_sources(
+        args.policy.as_deref(),
+        args.repo_policy.as_deref(),
+        &root,
+        None,
+    );
+    let (policy, review) = load_policy(&sources)?;
     let report = pipeline::lint(&policy, &review, atlantis.as_ref(), file_findings);
     write_stdout(&render::render(args.format, &report, stdout_style()))?;
     Ok(exit_code(None, Ok(Outcome::Report(&report))))

@@ -39,13 +39,16 @@ pub(super) fn repo_root(cwd: &Path, atlantis: Option<&AtlantisConfig>) -> PathBu
 /// the repository's `plangate.yaml` or `.plangate.yaml` at its root.
 pub(super) fn policy_sources(
     trusted: Option<&Path>,
+    repository: Option<&Path>,
     root: &Path,
     base_ref: Option<String>,
 ) -> PolicySources {
-    let repository = ["plangate.yaml", ".plangate.yaml"]
-        .iter()
-        .map(|name| root.join(name))
-        .find(|candidate| candidate.is_file());
+    let repository = repository.map(Path::to_path_buf).or_else(|| {
+        ["plangate.yaml", ".plangate.yaml"]
+            .iter()
+            .map(|name| root.join(name))
+            .find(|candidate| candidate.is_file())
+    });
     PolicySources {
         trusted: trusted.map(Path::to_path_buf),
         repository,

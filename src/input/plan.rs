@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 
 use crate::input::{decode, InputBytes};
 use crate::model::change::{Action, DriftChange, ResourceChange, ResourceMode};
-use crate::model::plan::Plan;
+use crate::model::plan::{DestroyAction, Plan};
 use crate::text::printable;
 use crate::{Error, Result};
 
@@ -201,6 +201,10 @@ struct RawPlan<'a> {
     prior_state: Option<RawState<'a>>,
     #[serde(default)]
     planned_values: Option<IgnoredAny>,
+    #[serde(borrow, default)]
+    action_invocations: Option<Vec<RawActionInvocation<'a>>>,
+    #[serde(borrow, default)]
+    deferred_action_invocations: Option<Vec<RawDeferredAction<'a>>>,
     // Present in state files and in `terraform show -json` of a state: used to name them.
     #[serde(default)]
     lineage: Option<IgnoredAny>,
@@ -234,6 +238,29 @@ struct RawResourceChange<'a> {
     change: RawChange<'a>,
 }
 
+/// One of Terraform 1.14+'s `action_invocations`: only what ties it to a destroy is read.
+#[derive(Deserialize)]
+struct RawActionInvocation<'a> {
+    #[serde(borrow)]
+    address: Cow<'a, str>,
+    #[serde(borrow, default)]
+    lifecycle_action_trigger: Option<RawLifecycleTrigger<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawLifecycleTrigger<'a> {
+    #[serde(borrow, default)]
+    triggering_resource_address: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    action_trigger_event: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct RawDeferredAction<'a> {
+    #[serde(borrow, default)]
+    action_invocation: Option<RawActionInvocation<'a>>,
+}
+
 #[derive(Deserialize)]
 struct RawChange<'a> {
     #[serde(borrow)]
@@ -242,6 +269,8 @@ struct RawChange<'a> {
     before: Option<&'a RawValue>,
     #[serde(borrow, default)]
     before_sensitive: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    before_identity: Option<&'a RawValue>,
     #[serde(default)]
     importing: Option<IgnoredAny>,
     #[serde(default)]
@@ -402,6 +431,14 @@ fn validate<'a>(raw: RawPlan<'a>, path: &Path) -> Result<Plan<'a>> {
         });
     }
 
+    let invocations = raw.action_invocations.unwrap_or_default().into_iter().chain(
+        raw.deferred_action_invocations
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|d| d.action_invocation),
+    );
+    let destroy_actions = invocations.filter_map(destroy_action).collect();
+
     Ok(Plan {
         format_version: format_version.into_owned(),
         terraform_version: raw.terraform_version.map(Cow::into_owned),
@@ -410,15 +447,34 @@ fn validate<'a>(raw: RawPlan<'a>, path: &Path) -> Result<Plan<'a>> {
         changes,
         drift,
         prior_state_resources,
+        destroy_actions,
+    })
+}
+
+/// An action invocation that a destroy triggers; `None` for every other kind.
+fn destroy_action(invocation: RawActionInvocation<'_>) -> Option<DestroyAction> {
+    let trigger = invocation.lifecycle_action_trigger?;
+    let event = trigger.action_trigger_event?;
+    if event != "BeforeDestroy" && event != "AfterDestroy" {
+        return None;
+    }
+    Some(DestroyAction {
+        action: printable(&invocation.address),
+        resource: trigger.triggering_resource_address?.into_owned(),
+        event: event.into_owned(),
     })
 }
 
 fn normalise_change<'a>(rc: RawResourceChange<'a>, path: &Path) -> Result<ResourceChange<'a>> {
-    let action = Action::from_list(&rc.change.actions).ok_or_else(|| {
-        unknown_actions(path, &rc.address, &rc.change.actions, "resource_changes")
-    })?;
+    let action = Action::from_list(&rc.change.actions)
+        // `open` is what an ephemeral resource does, and nothing else.
+        .filter(|a| *a != Action::Open || rc.mode.as_deref() == Some("ephemeral"))
+        .ok_or_else(|| {
+            unknown_actions(path, &rc.address, &rc.change.actions, "resource_changes")
+        })?;
     let mode = match rc.mode.as_deref() {
         Some("data") => ResourceMode::Data,
+        Some("ephemeral") => ResourceMode::Ephemeral,
         Some("managed") | None => {
             if rc.address.starts_with("data.") || rc.address.contains(".data.") {
                 // Very old plans omit `mode`; the address still says it.
@@ -464,6 +520,7 @@ fn normalise_change<'a>(rc: RawResourceChange<'a>, path: &Path) -> Result<Resour
         replace_paths,
         before: rc.change.before.filter(|v| v.get() != "null"),
         before_sensitive: rc.change.before_sensitive,
+        before_identity: rc.change.before_identity.filter(|v| v.get() != "null"),
     })
 }
 

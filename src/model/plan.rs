@@ -14,6 +14,20 @@ pub struct Plan<'a> {
     pub drift: Vec<DriftChange<'a>>,
     /// Managed resource instances in the prior state, when the plan carries `prior_state`.
     pub prior_state_resources: Option<usize>,
+    /// Actions (Terraform 1.14+ `action_invocations`) that run when a resource is destroyed.
+    pub destroy_actions: Vec<DestroyAction>,
+}
+
+/// An action a destroy triggers (`BeforeDestroy`/`AfterDestroy`): a side effect of the destroy
+/// that the report names beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DestroyAction {
+    /// `action.aws_lambda_invoke.notify`.
+    pub action: String,
+    /// The resource instance whose destroy triggers it.
+    pub resource: String,
+    /// `BeforeDestroy` or `AfterDestroy`.
+    pub event: String,
 }
 
 impl Plan<'_> {

@@ -102,6 +102,13 @@ impl Project {
     }
 }
 
+/// Prior-value attributes that, when `true`, make the provider refuse to delete the object.
+pub const DELETION_PROTECTION: [&str; 3] = [
+    "deletion_protection",
+    "enable_deletion_protection",
+    "deletion_protection_enabled",
+];
+
 /// A resource the plan destroys (delete or replace), with what the rules read of its prior
 /// values.
 #[derive(Debug)]
@@ -113,6 +120,8 @@ pub struct DestroyedResource {
     /// a wider pruning that is then dropped.
     pub before: Value,
     pub environment: Option<ResourceEnvironment>,
+    /// `change.before_identity` as the provider wrote it (an object of strings), or `null`.
+    pub identity: Value,
 }
 
 /// The top-level prior-value attributes the rules read, decided once from the policy. A
@@ -143,6 +152,10 @@ impl PriorAttributes {
             .map(str::to_string)
             .collect();
         read.extend(protected.iter().cloned());
+        // Deletion protection is read by `apply-will-fail` once the environment is known.
+        let mut protected = protected;
+        protected.extend(DELETION_PROTECTION.iter().map(|k| k.to_string()));
+        read.extend(DELETION_PROTECTION.iter().map(|k| k.to_string()));
         let present = WORKLOAD_ATTRIBUTES
             .iter()
             .filter(|k| !read.contains(**k))
@@ -283,10 +296,23 @@ impl<'a> ProjectPlan<'a> {
                     .filter(|(key, _)| attributes.protected.contains(key))
                     .collect();
             }
+            let identity = match change.before_identity {
+                Some(raw) => serde_json::from_str(raw.get()).map_err(|e| {
+                    Error::input(
+                        &plan_path,
+                        format!(
+                            "has unreadable change.before_identity for {}: {e}",
+                            change.display_address()
+                        ),
+                    )
+                })?,
+                None => Value::Null,
+            };
             destroyed.push(DestroyedResource {
                 index,
                 before,
                 environment,
+                identity,
             });
         }
         Ok(ProjectPlan {

@@ -47,6 +47,15 @@ pub fn render(report: &Report) -> String {
                 ),
             ));
         }
+        for a in &p.destroy_actions {
+            notes.push(line(
+                "  ",
+                &format!(
+                    "{}: destroying {} runs {} ({})",
+                    p.name, a.resource, a.action, a.event
+                ),
+            ));
+        }
         if p.drift > 0 {
             notes.push(line(
                 "  ",
@@ -150,6 +159,7 @@ fn counts(c: &Counts) -> String {
         format!("{} to delete", c.delete),
     ];
     for (n, label) in [
+        (c.replace_keep, "to replace keeping the old"),
         (c.forget, "to forget"),
         (c.moved, "moved"),
         (c.import, "to import"),

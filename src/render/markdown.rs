@@ -181,6 +181,15 @@ fn head(
                 p.drift
             );
         }
+        for a in &p.destroy_actions {
+            let _ = writeln!(
+                out,
+                "> Destroying {} runs {} ({}).\n",
+                code(&a.resource),
+                code(&a.action),
+                text(&a.event)
+            );
+        }
     } else {
         let _ = writeln!(
             out,

@@ -37,6 +37,13 @@ pub fn render(report: &Report, style: Style) -> String {
                 project.drift
             );
         }
+        for a in &project.destroy_actions {
+            let _ = writeln!(
+                out,
+                "  note: destroying {} runs {} ({})",
+                a.resource, a.action, a.event
+            );
+        }
     }
     if !report.findings.is_empty() {
         if !report.projects.is_empty() {
@@ -90,10 +97,12 @@ fn counts_line(c: &Counts) -> String {
         format!("{} delete", c.delete),
     ];
     for (n, label) in [
+        (c.replace_keep, "replace-keep"),
         (c.forget, "forget"),
         (c.moved, "move"),
         (c.import, "import"),
         (c.read, "read"),
+        (c.ephemeral, "ephemeral"),
     ] {
         if n > 0 {
             parts.push(format!("{n} {label}"));

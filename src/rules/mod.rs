@@ -12,6 +12,7 @@ use crate::model::finding::Finding;
 use crate::model::policy::RuleOptions;
 use crate::model::project::{Project, ProjectPlan};
 
+mod apply_will_fail;
 mod collection_collapse;
 mod cross_env_destroy;
 mod duplicate_project_name;
@@ -44,6 +45,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &untagged_destroy::UntaggedDestroy,
         &state_forget::StateForget,
         &incomplete_plan::IncompletePlan,
+        &apply_will_fail::ApplyWillFail,
         &env_conflict::EnvConflict,
         &duplicate_project_name::DuplicateProjectName,
         &shared_state::SharedState,
