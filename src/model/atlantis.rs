@@ -106,13 +106,19 @@ impl AtlantisConfig {
     /// file order. Projects pinned to different `branch` regexes are not grouped: they never
     /// plan for the same pull request.
     pub fn shared_states(&self) -> Vec<Vec<&AtlantisProject>> {
-        let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut index: HashMap<(&str, &str, Option<String>), usize> = HashMap::new();
         let mut groups: Vec<Vec<&AtlantisProject>> = Vec::new();
         for project in &self.projects {
             if contains_glob(&project.dir) {
                 continue;
             }
-            let key = (project.dir.as_str(), project.workspace.as_str());
+            // Projects whose workflows pick different backends keep different states, as
+            // Atlantis's custom-workflow documentation recommends for one dir and workspace.
+            let key = (
+                project.dir.as_str(),
+                project.workspace.as_str(),
+                self.backend_selection(project),
+            );
             match index.get(&key) {
                 Some(&i) => groups[i].push(project),
                 None => {
@@ -138,6 +144,41 @@ impl AtlantisConfig {
                 (sharing.len() > 1).then_some(sharing)
             })
             .collect()
+    }
+
+    /// What the project's workflow (when this file defines it) does to choose its backend in
+    /// the plan stage: `init` extra args with `-backend-config`, `env` steps setting
+    /// `TF_DATA_DIR`/`TF_CLI_ARGS*`, `run` steps that pass `-backend-config` or set
+    /// `TF_DATA_DIR`. `None` when nothing visible selects one.
+    pub fn backend_selection(&self, project: &AtlantisProject) -> Option<String> {
+        let workflow = self.workflow(project.workflow.as_deref()?)?;
+        let stage = workflow.stage("plan")?;
+        let mut parts = Vec::new();
+        for step in &stage.steps {
+            match step.kind.as_str() {
+                "init" => parts.extend(
+                    step.extra_args
+                        .iter()
+                        .filter(|a| a.contains("backend-config") || a.starts_with("-chdir"))
+                        .cloned(),
+                ),
+                "env" => {
+                    let name = step.env_name.as_deref().unwrap_or_default();
+                    if name == "TF_DATA_DIR" || name.starts_with("TF_CLI_ARGS") {
+                        let value = step.env_value.as_deref().or(step.command.as_deref());
+                        parts.push(format!("{name}={}", value.unwrap_or_default()));
+                    }
+                }
+                "run" | "multienv" => {
+                    let command = step.command.as_deref().unwrap_or_default();
+                    if command.contains("backend-config") || command.contains("TF_DATA_DIR") {
+                        parts.push(command.to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        (!parts.is_empty()).then(|| parts.join("\n"))
     }
 
     /// The workflow of this name defined in the file.
@@ -180,8 +221,9 @@ pub struct Step {
     pub command: Option<String>,
     /// `extra_args` of a built-in step.
     pub extra_args: Vec<String>,
-    /// The variable an `env` step sets.
+    /// The variable an `env` step sets, and the value it sets it to (`value:`).
     pub env_name: Option<String>,
+    pub env_value: Option<String>,
     pub position: Position,
 }
 

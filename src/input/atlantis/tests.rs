@@ -529,6 +529,64 @@ fn named_projects_sharing_a_state_are_kept_and_reported_by_shared_states() {
 }
 
 #[test]
+fn workflows_with_their_own_backends_do_not_share_state() {
+    // The pattern of Atlantis's custom-workflows documentation: one dir, two named projects,
+    // each workflow passing its own -backend-config to init.
+    let yaml = "version: 3
+projects:
+- name: app-staging
+  dir: app
+  workflow: staging
+- name: app-production
+  dir: app
+  workflow: production
+- name: app-copy
+  dir: app
+  workflow: staging
+- name: data-a
+  dir: data
+  workflow: data-a
+- name: data-b
+  dir: data
+  workflow: data-b
+workflows:
+  staging:
+    plan:
+      steps:
+      - init:
+          extra_args: [\"-backend-config=staging.backend.tfvars\"]
+      - plan
+  production:
+    plan:
+      steps:
+      - init:
+          extra_args: [\"-backend-config=production.backend.tfvars\"]
+      - plan
+  data-a:
+    plan:
+      steps:
+      - env:
+          name: TF_DATA_DIR
+          value: .terraform-a
+      - init
+      - plan
+  data-b:
+    plan:
+      steps:
+      - run: terraform init -backend-config=b.tfvars
+      - plan
+";
+    let config = parse_ok(yaml);
+    let groups: Vec<Vec<String>> = config
+        .shared_states()
+        .iter()
+        .map(|g| g.iter().map(|p| p.display_name()).collect())
+        .collect();
+    // Two projects on one workflow still share its backend.
+    assert_eq!(groups, [["app-staging", "app-copy"]]);
+}
+
+#[test]
 fn unnamed_then_named_on_one_state_is_accepted_like_atlantis() {
     // Atlantis only complains when an unnamed project follows another on the same state.
     let config = parse_ok(&project("- dir: a\n- name: two\n  dir: a\n"));

@@ -86,6 +86,7 @@ impl Checker<'_> {
             command: None,
             extra_args: Vec::new(),
             env_name: None,
+            env_value: None,
             position: node.position,
         };
         let entries = match &node.kind {
@@ -312,6 +313,7 @@ impl Checker<'_> {
         match kind {
             "env" => {
                 step.env_name = fields.get("name").and_then(Node::scalar_text);
+                step.env_value = fields.get("value").and_then(Node::scalar_text);
                 if step.env_name.is_none() {
                     self.yaml.error(
                         value.position,
