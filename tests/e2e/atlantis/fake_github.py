@@ -32,6 +32,7 @@ import subprocess
 import threading
 import time
 import urllib.parse
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 GIT_HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
@@ -146,12 +147,12 @@ class FakeGitHub:
         }
 
     def _user_json(self, login):
-        return {"login": login, "id": abs(hash(login)) % 100000, "type": "User"}
+        return {"login": login, "id": zlib.crc32(login.encode()) % 100000, "type": "User"}
 
     def _repo_json(self, full_name):
         owner, name = full_name.split("/", 1)
         return {
-            "id": abs(hash(full_name)) % 100000,
+            "id": zlib.crc32(full_name.encode()) % 100000,
             "name": name,
             "full_name": full_name,
             "owner": self._user_json(owner),

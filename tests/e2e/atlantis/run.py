@@ -74,6 +74,10 @@ class Failure(Exception):
     pass
 
 
+class BadArguments(Exception):
+    pass
+
+
 # --- the machine ---------------------------------------------------------------------------
 
 def enter_loopback_only_network():
@@ -114,11 +118,11 @@ def find_tools(args):
     cache = Path(os.environ.get("PLANGATE_CACHE") or Path.home() / ".cache" / "plangate")
     plangate = Path(args.plangate).resolve()
     if not (plangate.is_file() and os.access(plangate, os.X_OK)):
-        raise SystemExit(f"run.py: --plangate {args.plangate}: not an executable file")
+        raise BadArguments(f"--plangate {args.plangate}: not an executable file")
     if args.atlantis:
         atlantis = Path(args.atlantis).resolve()
         if not (atlantis.is_file() and os.access(atlantis, os.X_OK)):
-            raise SystemExit(f"run.py: --atlantis {args.atlantis}: not an executable file")
+            raise BadArguments(f"--atlantis {args.atlantis}: not an executable file")
     else:
         found = cache / "bin" / "atlantis"
         atlantis = found if found.is_file() else shutil.which("atlantis")
@@ -391,7 +395,9 @@ class Harness:
 
 
 def tail(path, lines=40):
-    text = Path(path).read_text(errors="replace").splitlines()
+    """The end of a log, without Atlantis's once-a-second metrics lines."""
+    text = [line for line in Path(path).read_text(errors="replace").splitlines()
+            if '"caller":"metrics/' not in line]
     return "\n".join(text[-lines:])
 
 
@@ -503,11 +509,15 @@ class Atlantis:
                           f"atlantis log:\n{tail(self.proc.log_path)}") from None
 
     def status(self, repo, sha, mark, context, limit=PLAN_DEADLINE):
-        """The final state (success/failure/error) Atlantis sets for `context` after `mark`."""
+        """The status Atlantis sets for `context` when a command is done, after `mark`: not the
+        "... in progress..." it sets first. It sets it after writing its database, so the next
+        command sees this one's results. (Done can still be `pending`: "0/1 projects applied
+        successfully.")"""
         def found():
             for s in reversed(self.gh.statuses[mark[1]:]):
                 if s["repo"] == repo.name and s["sha"] == sha and s["context"] == context:
-                    return s if s["state"] != "pending" else None
+                    done = not (s["description"] or "").endswith("in progress...")
+                    return s if done else None
             return None
 
         try:
@@ -546,8 +556,10 @@ def measure(harness, label, body):
     """Where plangate's verdict sits in what Atlantis posted: line number, folded or not, and
     the longest line of the step output. Printed, and kept for the captured/ README."""
     lines = body.splitlines()
-    verdict = next((i for i, l in enumerate(lines) if "plangate " in l and (
-        "BLOCK" in l or "PASS" in l or l.startswith("FAIL plangate"))), None)
+    # `- plangate BLOCK: ...`, `FAIL plangate ...` (step output) or `### ⛔ BLOCK · ...`
+    # (plangate's own comment).
+    verdict_line = re.compile(r"^[-+] plangate (BLOCK|PASS)|^FAIL plangate|^#+ \W* (BLOCK|PASS) ")
+    verdict = next((i for i, l in enumerate(lines) if verdict_line.search(l)), None)
     folded = verdict is not None and any(
         "<details>" in l for l in lines[:verdict]) and not any(
         "</details>" in l for l in lines[:verdict])
@@ -557,9 +569,12 @@ def measure(harness, label, body):
             break
         step.append(l)
     longest = max((len(l) for l in step), default=0)
+    fence = next((i for i, l in enumerate(lines) if l.startswith("```")), None)
+    first = (f", first line in the code block {len(lines[fence + 1])} chars"
+             if fence is not None and fence + 1 < len(lines) else "")
     row = (f"{label}: verdict on line {verdict + 1 if verdict is not None else '-'} of "
            f"{len(lines)}, {'folded (Show Output)' if folded else 'visible'}, "
-           f"longest step line {longest} chars")
+           f"longest plangate line {longest} chars{first}")
     harness.measurements.append(row)
     print(f"  measured: {row}")
 
@@ -637,6 +652,9 @@ class Scenarios:
 
         mark = atlantis.comment(repo, 1, AUTHOR, "atlantis apply")
         apply = atlantis.reply(repo, 1, mark, ("Ran Apply", "**Apply", "```"))
+        status = atlantis.status(repo, sha, mark, "atlantis/apply")
+        expect(status["state"] != "success" and status["description"].startswith("0/1 "),
+               f"atlantis/apply says {status['state']}: {status['description']}")
         self.capture("report-blocked-apply", apply["body"])
         expect("Apply complete" not in apply["body"], "Atlantis applied a blocked plan",
                apply["body"])
@@ -660,6 +678,7 @@ class Scenarios:
                "the cache exists before the apply")
         mark = atlantis.comment(repo, 2, AUTHOR, "atlantis apply")
         apply = atlantis.reply(repo, 2, mark, "Ran Apply")
+        atlantis.status(repo, sha, mark, "atlantis/apply")
         self.capture("report-clean-apply", apply["body"])
         expect("Apply complete! Resources: 1 added, 0 changed, 0 destroyed." in apply["body"],
                "the clean plan was not applied", apply["body"])
@@ -752,6 +771,7 @@ class Scenarios:
             shutil.copyfile(HERE / "trusted-policy.yaml", h.policy)
             mark = atlantis.comment(repo, 1, AUTHOR, "atlantis apply")
             applied = atlantis.reply(repo, 1, mark, "Ran Apply")
+            atlantis.status(repo, sha, mark, "atlantis/apply")
             self.capture("enforce-apply", applied["body"])
             expect("Apply complete! Resources: 0 added, 0 changed, 1 destroyed."
                    in applied["body"], "the plan did not apply once the freeze was lifted",
@@ -802,6 +822,7 @@ class Scenarios:
 
             mark = atlantis.comment(repo, 1, AUTHOR, "atlantis apply")
             refused = atlantis.reply(repo, 1, mark, "Ran Apply")
+            atlantis.status(repo, sha, mark, "atlantis/apply")
             self.capture("policy-check-apply-refused", refused["body"])
             expect("All policies must pass for project before running apply." in
                    refused["body"], "the apply was not refused for the failed check",
@@ -819,14 +840,18 @@ class Scenarios:
             h.passed.append("policy-check: the author, not a policy owner, cannot approve")
 
             mark = atlantis.comment(repo, 1, ONCALL, "atlantis approve_policies")
-            approved = atlantis.reply(repo, 1, mark, "Ran Approve Policies")
+            approved = atlantis.reply(repo, 1, mark, ("Approved Policies", "Ran Approve Policies"))
+            # Atlantis comments first and records the approval after: the status comes last.
+            cleared = atlantis.status(repo, sha, mark, "atlantis/policy_check")
             self.capture("policy-check-approved", approved["body"])
-            expect("policy set: Custom: approved." in approved["body"]
-                   or "Approve Policies Failed" not in approved["body"],
+            expect(cleared["state"] == "success",
+                   f"atlantis/policy_check is {cleared['state']} after the approval")
+            expect(approved["body"].startswith("Approved Policies for 1 projects"),
                    "the policy owner's approval did not count", approved["body"])
 
             mark = atlantis.comment(repo, 1, AUTHOR, "atlantis apply")
             applied = atlantis.reply(repo, 1, mark, "Ran Apply")
+            atlantis.status(repo, sha, mark, "atlantis/apply")
             self.capture("policy-check-apply", applied["body"])
             expect("Apply complete! Resources: 0 added, 0 changed, 1 destroyed."
                    in applied["body"], "the approved plan did not apply", applied["body"])
@@ -863,6 +888,7 @@ class Scenarios:
             expect("plangate" not in plan["body"], "plangate ran in the plan stage", plan["body"])
             mark = atlantis.comment(repo, 1, AUTHOR, "atlantis apply")
             refused = atlantis.reply(repo, 1, mark, "Ran Apply")
+            atlantis.status(repo, sha, mark, "atlantis/apply")
             self.capture("policy-check-off-apply-refused", refused["body"])
             expect("plangate never checked this plan" in refused["body"],
                    "the apply guard did not refuse the unchecked plan", refused["body"])
@@ -895,6 +921,10 @@ def write_captures(h):
 
 # --- main ----------------------------------------------------------------------------------
 
+def interrupted(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--plangate", required=True, help="a built plangate binary")
@@ -908,13 +938,16 @@ def main():
     args = parser.parse_args()
 
     # SIGTERM (CI's time limit) unwinds through the finally blocks like Ctrl-C.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         tools = find_tools(args)
         enter_loopback_only_network()
     except Skip as e:
         print(f"skipped: {e}")
         return 0
+    except BadArguments as e:
+        print(f"run.py: {e}", file=sys.stderr)
+        return 2
 
     h = Harness(args, *tools)
     print(f"atlantis e2e: {tools[1]} ({h.tf_distribution} {h.tf}), plangate {tools[0]}")
