@@ -349,15 +349,20 @@ class Harness:
                           f"the scenario needs {expect}")
         shutil.rmtree(tree)
 
+    def server_flags(self, mode):
+        return (["--enable-policy-checks", "--gh-team-allowlist", TEAM_ALLOWLIST]
+                if mode == "policy-check" else [])
+
     # -- Atlantis --
-    def start_atlantis(self, mode, repo_config, extra_flags):
+    def start_atlantis(self, mode, repo_config, extra_flags, policy=True):
         port = free_port()
         data = self.root / f"atlantis-{mode}"
         data.mkdir()
         env = {**self.base_env,
                "ATLANTIS_GH_TOKEN": TOKEN,
-               "ATLANTIS_GH_WEBHOOK_SECRET": WEBHOOK_SECRET,
-               "PLANGATE_POLICY": str(self.policy)}
+               "ATLANTIS_GH_WEBHOOK_SECRET": WEBHOOK_SECRET}
+        if policy:
+            env["PLANGATE_POLICY"] = str(self.policy)
         cmd = [str(self.atlantis), "server",
                "--port", str(port),
                "--atlantis-url", f"http://127.0.0.1:{port}",
@@ -717,6 +722,44 @@ class Scenarios:
         h.passed.append("report: a pull request naming `workflow: default` or defining its own "
                         "workflow is refused by Atlantis")
 
+    @scenario
+    def scenario_report_misconfigured(self):
+        """A server whose PLANGATE_POLICY is unset: plangate cannot even start its check, the
+        plan fails, and the plan Terraform wrote must not be applied either."""
+        h = self.h
+        repo = Repository(h.root, "report-misconfigured", h.base_env)
+        repo.base("report")
+        h.apply_base(repo)
+        sha, files = repo.branch(
+            "remove-peering",
+            {"envs/staging/main.tf": project_tf(repo.state, "app-staging",
+                                                {k: v for k, v in STAGING.items()
+                                                 if k != "peering"})},
+            "staging: remove the peering block")
+        atlantis = h.start_atlantis("report-misconfigured", EXAMPLES / "report" / "repos.yaml",
+                                    [], policy=False)
+        try:
+            mark = atlantis.open_pull(repo, 1, "remove-peering", sha, files,
+                                      "staging: remove the peering block")
+            plan = atlantis.reply(repo, 1, mark, "Ran Plan")
+            status = atlantis.status(repo, sha, mark, "atlantis/plan")
+            self.capture("report-misconfigured-plan", plan["body"])
+            expect("**Plan Error**" in plan["body"] and status["state"] == "failure",
+                   "a plan plangate could not check did not fail", plan["body"])
+            expect(atlantis.planfiles(repo, 1, "envs/staging") == [],
+                   "the unchecked plan file is still in Atlantis's working directory: "
+                   f"{atlantis.planfiles(repo, 1, 'envs/staging')}")
+            mark = atlantis.comment(repo, 1, AUTHOR, "atlantis apply")
+            apply = atlantis.reply(repo, 1, mark, ("Ran Apply", "**Apply", "```"))
+            atlantis.status(repo, sha, mark, "atlantis/apply")
+            self.capture("report-misconfigured-apply", apply["body"])
+            expect("terraform_data.peering" in repo.state_addresses("app-staging"),
+                   "the plan plangate never checked was applied", apply["body"])
+            h.passed.append("report without PLANGATE_POLICY: the plan fails and nothing is "
+                            "applied")
+        finally:
+            atlantis.stop()
+
     # --------------------------------------------------------------------- enforce mode --
     @scenario
     def scenario_enforce(self):
@@ -863,6 +906,43 @@ class Scenarios:
             atlantis.stop()
 
     @scenario
+    def scenario_policy_check_misconfigured(self):
+        """A policy-check server whose PLANGATE_POLICY is unset: plangate cannot start its
+        check; the plan must still need a policy owner's approval."""
+        h = self.h
+        repo = Repository(h.root, "policy-check-misconfigured", h.base_env)
+        repo.base("policy-check")
+        h.apply_base(repo)
+        sha, files = repo.branch(
+            "remove-peering",
+            {"envs/staging/main.tf": project_tf(repo.state, "app-staging",
+                                                {k: v for k, v in STAGING.items()
+                                                 if k != "peering"})},
+            "staging: remove the peering block")
+        atlantis = h.start_atlantis("policy-check-misconfigured",
+                                    EXAMPLES / "policy-check" / "repos.yaml",
+                                    h.server_flags("policy-check"), policy=False)
+        try:
+            mark = atlantis.open_pull(repo, 1, "remove-peering", sha, files,
+                                      "staging: remove the peering block")
+            atlantis.reply(repo, 1, mark, "Ran Plan")
+            check = atlantis.reply(repo, 1, mark, "Ran Policy Check")
+            status = atlantis.status(repo, sha, mark, "atlantis/policy_check")
+            self.capture("policy-check-misconfigured-failed", check["body"])
+            expect(status["state"] == "failure", f"atlantis/policy_check is {status['state']}",
+                   check["body"])
+            mark = atlantis.comment(repo, 1, AUTHOR, "atlantis apply")
+            apply = atlantis.reply(repo, 1, mark, "Ran Apply")
+            atlantis.status(repo, sha, mark, "atlantis/apply")
+            self.capture("policy-check-misconfigured-apply-refused", apply["body"])
+            expect("terraform_data.peering" in repo.state_addresses("app-staging"),
+                   "the plan plangate never checked was applied", apply["body"])
+            h.passed.append("policy-check without PLANGATE_POLICY: the check fails and the plan "
+                            "is not applied")
+        finally:
+            atlantis.stop()
+
+    @scenario
     def scenario_policy_check_off(self):
         """The policy-check config on a server started without --enable-policy-checks: the
         policy_check stage never runs, so plangate never sees the plan; the apply-stage guard
@@ -900,8 +980,10 @@ class Scenarios:
             atlantis.stop()
 
 
-SCENARIOS = [Scenarios.scenario_report, Scenarios.scenario_enforce,
-             Scenarios.scenario_policy_check, Scenarios.scenario_policy_check_off]
+SCENARIOS = [Scenarios.scenario_report, Scenarios.scenario_report_misconfigured,
+             Scenarios.scenario_enforce,
+             Scenarios.scenario_policy_check, Scenarios.scenario_policy_check_misconfigured,
+             Scenarios.scenario_policy_check_off]
 
 
 # --- captured comments ---------------------------------------------------------------------
