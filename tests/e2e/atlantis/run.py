@@ -29,6 +29,7 @@ import hmac
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -57,9 +58,6 @@ AUTHOR = "dev-alice"          # opens the pull requests; not a policy owner
 REVIEWER = "reviewer-carol"   # approves them (apply requirement `approved`)
 ONCALL = "oncall-bob"         # in the team that owns the policy check
 TEAMS = {AUTHOR: ["developers"], REVIEWER: ["developers"], ONCALL: ["platform-oncall"]}
-# The allowlist the policy-check README gives: everyone may plan, apply and unlock; only the
-# policy owners' team may approve policies.
-TEAM_ALLOWLIST = "*:plan,*:apply,*:unlock,platform-oncall:approve_policies"
 
 PLAN_DEADLINE = 180     # seconds for one Atlantis command (clone, init, plan, plangate)
 START_DEADLINE = 60     # seconds for Atlantis to answer /healthz
@@ -292,8 +290,6 @@ class Harness:
             "GIT_AUTHOR_NAME": "plangate e2e", "GIT_AUTHOR_EMAIL": "e2e@example.invalid",
             "GIT_COMMITTER_NAME": "plangate e2e", "GIT_COMMITTER_EMAIL": "e2e@example.invalid",
         }
-        self.policy = self.root / "policy.yaml"
-        shutil.copyfile(HERE / "trusted-policy.yaml", self.policy)
         self.gh = fake_github.FakeGitHub(str(self.root / "git"), str(cert), str(key), TOKEN,
                                          TEAMS).start()
 
@@ -349,20 +345,27 @@ class Harness:
                           f"the scenario needs {expect}")
         shutil.rmtree(tree)
 
-    def server_flags(self, mode):
-        return (["--enable-policy-checks", "--gh-team-allowlist", TEAM_ALLOWLIST]
-                if mode == "policy-check" else [])
+    def server_flags(self, mode, without=()):
+        """The flags examples/atlantis/MODE/README.md gives for `atlantis server`, less those
+        that name the site (host, user, URL, allowlist of repositories), which this run sets
+        itself; --repo-config points at the example's repos.yaml."""
+        return readme_server_flags(EXAMPLES / mode / "README.md", EXAMPLES / mode / "repos.yaml",
+                                   without)
 
     # -- Atlantis --
-    def start_atlantis(self, mode, repo_config, extra_flags, policy=True):
+    def start_atlantis(self, mode, flags, policy=True):
         port = free_port()
         data = self.root / f"atlantis-{mode}"
         data.mkdir()
         env = {**self.base_env,
                "ATLANTIS_GH_TOKEN": TOKEN,
                "ATLANTIS_GH_WEBHOOK_SECRET": WEBHOOK_SECRET}
+        # Each server has its own copy of the operator's policy, so that one scenario's change
+        # to it never reaches another.
+        policy_file = self.root / f"policy-{mode}.yaml"
+        shutil.copyfile(HERE / "trusted-policy.yaml", policy_file)
         if policy:
-            env["PLANGATE_POLICY"] = str(self.policy)
+            env["PLANGATE_POLICY"] = str(policy_file)
         cmd = [str(self.atlantis), "server",
                "--port", str(port),
                "--atlantis-url", f"http://127.0.0.1:{port}",
@@ -370,11 +373,9 @@ class Harness:
                "--gh-hostname", self.gh.host,
                "--gh-user", "atlantis-bot",
                "--repo-allowlist", f"127.0.0.1/{OWNER}/*",
-               "--repo-config", str(repo_config),
-               "--tf-download=false",
                "--default-tf-distribution", self.tf_distribution,
                "--log-level", "debug",
-               *extra_flags]
+               *flags]
         log = open(self.root / f"atlantis-{mode}.log", "w")
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True, cwd=data)
@@ -396,7 +397,39 @@ class Harness:
                 raise Failure(f"atlantis did not answer /healthz in {START_DEADLINE} s:\n"
                               f"{tail(proc.log_path)}")
             time.sleep(0.3)
-        return Atlantis(self, proc, port, data)
+        return Atlantis(self, proc, port, data, policy_file)
+
+
+SITE_FLAGS = {"--gh-hostname", "--gh-user", "--repo-allowlist", "--atlantis-url", "--port",
+              "--data-dir", "--gh-token", "--gh-webhook-secret"}
+
+
+def readme_server_flags(readme, repo_config, without=()):
+    text = readme.read_text()
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
+    command = next((b for b in blocks if b.lstrip().startswith("atlantis server")), None)
+    if command is None:
+        raise Failure(f"{readme}: no ```sh block with `atlantis server`")
+    words = shlex.split(command.replace("\\\n", " "))[2:]
+    flags, i = [], 0
+    while i < len(words):
+        word = words[i]
+        if not word.startswith("--"):
+            raise Failure(f"{readme}: `{word}` in the atlantis server command is not a flag")
+        name, eq, value = word.partition("=")
+        if not eq and i + 1 < len(words) and not words[i + 1].startswith("--"):
+            value, eq, i = words[i + 1], "=", i + 1
+        i += 1
+        if name in SITE_FLAGS or name in without:
+            continue
+        if name == "--repo-config":
+            if Path(value).name != "repos.yaml":
+                raise Failure(f"{readme}: --repo-config {value} is not the example's repos.yaml")
+            value = str(repo_config)
+        flags.append(f"{name}={value}" if eq else name)
+    if not any(f.startswith("--repo-config=") for f in flags):
+        raise Failure(f"{readme}: the atlantis server command has no --repo-config")
+    return flags
 
 
 def tail(path, lines=40):
@@ -430,8 +463,9 @@ def stop_process_group(proc):
 class Atlantis:
     """One running server and the pull requests sent to it."""
 
-    def __init__(self, harness, proc, port, data):
+    def __init__(self, harness, proc, port, data, policy):
         self.h = harness
+        self.policy = policy
         self.proc = proc
         self.port = port
         self.data = data
@@ -620,7 +654,7 @@ class Scenarios:
                     "trusted-policy.yaml", ("block", ["cross-env-destroy"]))
         h.preflight(repo, "add-dev-cache", "app-dev", "envs/dev", HERE / "trusted-policy.yaml",
                     ("pass", []))
-        atlantis = h.start_atlantis("report", EXAMPLES / "report" / "repos.yaml", [])
+        atlantis = h.start_atlantis("report", h.server_flags("report"))
         try:
             self.report_blocked(atlantis, repo, blocked_sha, blocked_files)
             self.report_clean(atlantis, repo, clean_sha, clean_files)
@@ -736,8 +770,8 @@ class Scenarios:
                                                 {k: v for k, v in STAGING.items()
                                                  if k != "peering"})},
             "staging: remove the peering block")
-        atlantis = h.start_atlantis("report-misconfigured", EXAMPLES / "report" / "repos.yaml",
-                                    [], policy=False)
+        atlantis = h.start_atlantis("report-misconfigured", h.server_flags("report"),
+                                    policy=False)
         try:
             mark = atlantis.open_pull(repo, 1, "remove-peering", sha, files,
                                       "staging: remove the peering block")
@@ -765,7 +799,8 @@ class Scenarios:
     def scenario_enforce(self):
         """(b) The plan passes at plan time; the operator tightens the trusted policy (a change
         freeze on staging) before `atlantis apply`; the apply-stage re-check refuses. With the
-        freeze lifted the same plan applies: the refusal was the re-check's."""
+        destroy declared by a pull-request label the same plan applies: the refusal was the
+        re-check's, and labels reach it."""
         h = self.h
         repo = Repository(h.root, "enforce", h.base_env)
         repo.base("enforce")
@@ -780,7 +815,7 @@ class Scenarios:
                     HERE / "trusted-policy.yaml", ("pass", []))
         h.preflight(repo, "retire-queue", "app-staging", "envs/staging",
                     HERE / "trusted-policy-freeze.yaml", ("block", ["protected-project-destroy"]))
-        atlantis = h.start_atlantis("enforce", EXAMPLES / "enforce" / "repos.yaml", [])
+        atlantis = h.start_atlantis("enforce", h.server_flags("enforce"))
         try:
             mark = atlantis.open_pull(repo, 1, "retire-queue", sha, files,
                                       "staging: retire the jobs queue")
@@ -794,7 +829,7 @@ class Scenarios:
             expect(status["state"] == "success", f"atlantis/plan is {status['state']}")
             h.passed.append("enforce: the plan passes plangate at plan time")
 
-            shutil.copyfile(HERE / "trusted-policy-freeze.yaml", h.policy)
+            shutil.copyfile(HERE / "trusted-policy-freeze.yaml", atlantis.policy)
             mark = atlantis.comment(repo, 1, AUTHOR, "atlantis apply")
             refused = atlantis.reply(repo, 1, mark, "Ran Apply")
             status = atlantis.status(repo, sha, mark, "atlantis/apply")
@@ -811,17 +846,21 @@ class Scenarios:
             h.passed.append("enforce: after the policy is tightened, the apply-stage re-check "
                             "refuses and nothing is destroyed")
 
-            shutil.copyfile(HERE / "trusted-policy.yaml", h.policy)
+            # The freeze stays; the pull request declares the destroy with a label, which
+            # plangate reads from the pull request (with ATLANTIS_GH_TOKEN) at apply time.
+            with h.gh.lock:
+                h.gh.pulls[(repo.name, 1)].labels.append("plangate:destroy:app-staging")
             mark = atlantis.comment(repo, 1, AUTHOR, "atlantis apply")
             applied = atlantis.reply(repo, 1, mark, "Ran Apply")
             atlantis.status(repo, sha, mark, "atlantis/apply")
             self.capture("enforce-apply", applied["body"])
             expect("Apply complete! Resources: 0 added, 0 changed, 1 destroyed."
-                   in applied["body"], "the plan did not apply once the freeze was lifted",
+                   in applied["body"], "the plan did not apply with the destroy declared",
                    applied["body"])
             expect("terraform_data.queue" not in repo.state_addresses("app-staging"),
                    "terraform_data.queue is still in the state after the apply")
-            h.passed.append("enforce: with the freeze lifted the same plan applies")
+            h.passed.append("enforce: with the label plangate:destroy:app-staging the same plan "
+                            "applies")
         finally:
             atlantis.stop()
 
@@ -842,9 +881,7 @@ class Scenarios:
             "staging: remove the peering block")
         h.preflight(repo, "remove-peering", "app-staging", "envs/staging",
                     HERE / "trusted-policy.yaml", ("block", ["cross-env-destroy"]))
-        atlantis = h.start_atlantis(
-            "policy-check", EXAMPLES / "policy-check" / "repos.yaml",
-            ["--enable-policy-checks", "--gh-team-allowlist", TEAM_ALLOWLIST])
+        atlantis = h.start_atlantis("policy-check", h.server_flags("policy-check"))
         try:
             mark = atlantis.open_pull(repo, 1, "remove-peering", sha, files,
                                       "staging: remove the peering block")
@@ -920,7 +957,6 @@ class Scenarios:
                                                  if k != "peering"})},
             "staging: remove the peering block")
         atlantis = h.start_atlantis("policy-check-misconfigured",
-                                    EXAMPLES / "policy-check" / "repos.yaml",
                                     h.server_flags("policy-check"), policy=False)
         try:
             mark = atlantis.open_pull(repo, 1, "remove-peering", sha, files,
@@ -957,8 +993,8 @@ class Scenarios:
                                                 {k: v for k, v in STAGING.items()
                                                  if k != "peering"})},
             "staging: remove the peering block")
-        atlantis = h.start_atlantis("policy-check-off",
-                                    EXAMPLES / "policy-check" / "repos.yaml", [])
+        atlantis = h.start_atlantis(
+            "policy-check-off", h.server_flags("policy-check", without={"--enable-policy-checks"}))
         try:
             mark = atlantis.open_pull(repo, 1, "remove-peering", sha, files,
                                       "staging: remove the peering block")
