@@ -43,8 +43,8 @@ def normalise(h, text):
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
     text = re.sub(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
                   "00000000-0000-0000-0000-000000000000", text)
-    text = re.sub(r'("plan_sha256":")[0-9a-f]{64}"', r'\1' + "0" * 64 + '"', text)
-    text = re.sub(r"(plan sha256 `)[0-9a-f]{12}`", r"\1" + "0" * 12 + "`", text)
+    text = re.sub(r'("plan_sha256":")[0-9a-f]{64}"', r'\g<1>' + "0" * 64 + '"', text)
+    text = re.sub(r"(plan sha256 `)[0-9a-f]{12}`", r"\g<1>" + "0" * 12 + "`", text)
     return text
 
 
