@@ -451,9 +451,9 @@ class Atlantis:
     def stop(self):
         stop_process_group(self.proc)
 
-    def webhook(self, event, payload):
+    def webhook(self, event, payload, secret=WEBHOOK_SECRET):
         body = json.dumps(payload).encode()
-        signature = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/events", data=body, method="POST",
             headers={"Content-Type": "application/json", "X-GitHub-Event": event,

@@ -53,6 +53,10 @@ class Scenarios:
 
     def report_blocked(self, atlantis, repo, sha, files):
         h = self.h
+        # Atlantis checks the webhook signature: one signed with another secret is refused.
+        code, _ = atlantis.webhook("pull_request", {"action": "opened", "number": 1},
+                                   secret="not-the-webhook-secret")
+        expect(code == 400, f"Atlantis answered a webhook with a wrong signature {code}")
         mark = atlantis.open_pull(repo, 1, "remove-peering", sha, files,
                                   "staging: remove the peering block")
         plan = atlantis.reply(repo, 1, mark, "Ran Plan")
@@ -90,6 +94,14 @@ class Scenarios:
                "terraform_data.peering is gone from staging's state: the blocked plan was "
                "applied")
         h.passed.append("report: `atlantis apply` after a blocked plan applies nothing")
+
+        mark = atlantis.comment(repo, 1, AUTHOR, "atlantis plan -p app-staging")
+        replan = atlantis.reply(repo, 1, mark, "Ran Plan")
+        status = atlantis.status(repo, sha, mark, "atlantis/plan")
+        expect("plangate BLOCK" in replan["body"] and status["state"] == "failure"
+               and atlantis.planfiles(repo, 1, "envs/staging") == [],
+               "`atlantis plan` by comment did not block the same plan", replan["body"])
+        h.passed.append("report: `atlantis plan` by comment blocks the same plan again")
 
     def report_clean(self, atlantis, repo, sha, files):
         h = self.h
@@ -332,6 +344,28 @@ class Scenarios:
                    "the peering is still in the state after the approved apply")
             h.passed.append("policy-check: after a policy owner's approve_policies the plan "
                             "applies")
+
+            clean_sha, clean_files = repo.branch(
+                "add-dev-cache",
+                {"envs/dev/main.tf": project_tf(repo.state, "app-dev",
+                                                {**DEV, "cache": ("cache-dev", "dev", None)})},
+                "dev: add a cache")
+            mark = atlantis.open_pull(repo, 2, "add-dev-cache", clean_sha, clean_files,
+                                      "dev: add a cache")
+            check = atlantis.reply(repo, 2, mark, "Ran Policy Check")
+            status = atlantis.status(repo, clean_sha, mark, "atlantis/policy_check")
+            self.capture("policy-check-passed", check["body"])
+            measure(h, "policy-check mode, passing check (Atlantis comment)", check["body"])
+            expect(status["state"] == "success" and "plangate PASS" in check["body"],
+                   f"a clean plan did not pass the policy check ({status['state']})",
+                   check["body"])
+            mark = atlantis.comment(repo, 2, AUTHOR, "atlantis apply")
+            applied = atlantis.reply(repo, 2, mark, "Ran Apply")
+            atlantis.status(repo, clean_sha, mark, "atlantis/apply")
+            expect("Apply complete! Resources: 1 added, 0 changed, 0 destroyed."
+                   in applied["body"], "the clean plan was not applied", applied["body"])
+            h.passed.append("policy-check: a clean plan passes the check and applies without "
+                            "an approval")
         finally:
             atlantis.stop()
 
