@@ -18,7 +18,8 @@ every process is stopped at the end, by process group, and the temporary directo
 Prints `skipped: ...` and exits 0 when Atlantis, terraform/tofu, openssl, git or git
 http-backend is missing, or no network namespace can be made. Exits 1 when a scenario fails,
 2 on bad arguments. With --capture, writes the Markdown of the comments posted in each scenario
-to tests/e2e/atlantis/captured/ (temporary paths and ports replaced by fixed placeholders).
+to tests/e2e/atlantis/captured/ (temporary paths, ports, resource ids and plan hashes
+replaced by fixed placeholders). README.md beside this file lists the scenarios.
 """
 
 import argparse
