@@ -12,7 +12,7 @@ use super::repository::{
 };
 use super::{exit_code, report_error, Outcome};
 use crate::forge::{self, CommentMode};
-use crate::integration::atlantis::{AtlantisMode, AtlantisStep};
+use crate::integration::atlantis::{AtlantisMode, AtlantisStep, ShowJson};
 use crate::model::intent::DestroyIntent;
 use crate::pipeline::{self, CheckRequest, PlanArg};
 use crate::render::{self, policy_check, step_outputs, Format, Style};
@@ -57,6 +57,9 @@ pub struct CheckArgs {
     /// Atlantis integration mode [default: report inside an Atlantis step]
     #[arg(long, value_enum, env = "PLANGATE_MODE")]
     pub mode: Option<AtlantisMode>,
+    /// Seconds `terraform show -json` may take when plangate makes the plan JSON itself in Atlantis
+    #[arg(long, env = "PLANGATE_SHOW_TIMEOUT", value_name = "SECONDS", default_value_t = 600)]
+    pub show_timeout: u64,
     /// Append the verdict as GitHub Actions step outputs to this file ($GITHUB_OUTPUT)
     #[arg(long, value_name = "PATH")]
     pub github_output: Option<PathBuf>,
@@ -122,7 +125,7 @@ pub(super) fn run(mut args: CheckArgs) -> Result<i32> {
     });
     let github_output = args.github_output.take();
     let forge = forge::Settings::from_env(&forge::CommentArgs::from(&args.comment));
-    let outcome = evaluate(args, step.as_ref(), &forge);
+    let outcome = evaluate(args, step.as_ref(), mode, &forge);
     let code = exit_code(mode, outcome.as_ref().map(Outcome::Report));
     if let (Some(AtlantisMode::Report), Some(step), true) = (mode, &step, code != 0) {
         // Fail closed: a plan that is blocked, or that could not be checked, must not be applied.
@@ -172,6 +175,7 @@ fn publish_comment(report: &Report, forge: &forge::Settings) {
 fn evaluate(
     args: CheckArgs,
     step: Option<&AtlantisStep>,
+    mode: Option<AtlantisMode>,
     forge: &forge::Settings,
 ) -> Result<Report> {
     let cwd = current_dir()?;
@@ -206,7 +210,11 @@ fn evaluate(
     let mut plans: Vec<PlanArg> = args.plans.iter().map(|p| PlanArg::parse(p)).collect();
     if let (true, Some(step)) = (plans.is_empty(), step) {
         // In an Atlantis step the plan is $SHOWFILE (made from $PLANFILE when needed).
-        let path = step.plan_json(std::env::var_os("PATH").as_deref())?;
+        let show = ShowJson {
+            always: mode == Some(AtlantisMode::Enforce),
+            deadline: std::time::Duration::from_secs(args.show_timeout),
+        };
+        let path = step.plan_json(std::env::var_os("PATH").as_deref(), show)?;
         plans.push(PlanArg {
             project: None,
             path,

@@ -13,7 +13,7 @@ use std::io::Write;
 
 use clap::{Parser, Subcommand};
 
-use crate::integration::atlantis::AtlantisMode;
+use crate::integration::atlantis::{AtlantisMode, AtlantisStep};
 use crate::report::{Report, Verdict};
 use crate::Error;
 
@@ -67,7 +67,10 @@ pub enum Command {
 
 /// Parse the arguments, run the command and return the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return argument_error(e),
+    };
     let outcome = match cli.command {
         Command::Check(args) => check::run(*args),
         Command::Lint(args) => lint::run(args),
@@ -83,6 +86,56 @@ pub fn main() -> i32 {
             EXIT_ERROR
         }
     }
+}
+
+/// Arguments that do not parse. Inside an Atlantis step they fail closed the way the mode
+/// fails: `report` deletes `$PLANFILE` (Atlantis applies any plan file it finds), and
+/// `policy-check` prints a `FAIL` line and exits 0 (a non-zero exit there is recorded as an
+/// error, which `atlantis apply` does not stop at).
+fn argument_error(e: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return 0;
+    }
+    let args: Vec<String> = std::env::args().collect();
+    let step = AtlantisStep::from_env(|name| std::env::var(name).ok());
+    let is_check = args.get(1).is_some_and(|a| a == "check");
+    if let (true, Some(step)) = (is_check, step) {
+        let mode = mode_in_args(&args)
+            .or_else(|| std::env::var("PLANGATE_MODE").ok())
+            .unwrap_or_else(|| "report".into());
+        let error = Error::Usage(crate::text::one_line(&e.to_string()));
+        match mode.as_str() {
+            "policy-check" => {
+                let out = crate::render::policy_check::policy_check_output(Err(&error), "");
+                return match output::write_stdout(&out) {
+                    Ok(()) => 0,
+                    Err(_) => EXIT_ERROR,
+                };
+            }
+            "report" => {
+                if let Ok(Some(plan)) = step.delete_planfile() {
+                    eprintln!(
+                        "plangate: deleted {} so that this plan cannot be applied",
+                        plan.display()
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    let _ = e.print();
+    EXIT_ERROR
+}
+
+/// The value of `--mode` among raw arguments.
+fn mode_in_args(args: &[String]) -> Option<String> {
+    args.iter().enumerate().find_map(|(i, a)| {
+        a.strip_prefix("--mode=")
+            .map(str::to_string)
+            .or_else(|| (a == "--mode").then(|| args.get(i + 1).cloned()).flatten())
+    })
 }
 
 /// Every way a command can end, for [`exit_code`].

@@ -5,9 +5,20 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+use std::time::Duration;
 
+use crate::input::process::{self, RunProblem};
 use crate::{Error, Result};
+
+/// How the plan JSON is made from `$PLANFILE`.
+#[derive(Debug, Clone, Copy)]
+pub struct ShowJson {
+    /// Make it even when `$SHOWFILE` looks fresh (the apply stage).
+    pub always: bool,
+    /// `show -json` is stopped after this long.
+    pub deadline: Duration,
+}
 
 /// How `check` behaves inside Atlantis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -154,8 +165,10 @@ impl AtlantisStep {
     }
 
     /// The plan JSON to check: `$SHOWFILE` when it is at least as new as `$PLANFILE`, else made
-    /// now with `show -json $PLANFILE` (run in `$DIR`) and written to `$SHOWFILE`.
-    pub fn plan_json(&self, path_var: Option<&std::ffi::OsStr>) -> Result<PathBuf> {
+    /// now with `show -json $PLANFILE` (run in `$DIR`, stopped after `show.deadline`) and
+    /// written to `$SHOWFILE`. With `show.always`, it is made anew whenever `$PLANFILE` exists:
+    /// the apply stage checks the very plan it is about to apply.
+    pub fn plan_json(&self, path_var: Option<&std::ffi::OsStr>, show: ShowJson) -> Result<PathBuf> {
         let planfile = self.planfile.as_ref().map(|p| self.absolute(p));
         let showfile = self.showfile.as_ref().map(|p| self.absolute(p));
         match (planfile, showfile) {
@@ -163,14 +176,15 @@ impl AtlantisStep {
                 "neither $PLANFILE nor $SHOWFILE is set: pass --plan PATH".into(),
             )),
             (None, Some(show)) => Ok(show),
-            (Some(plan), show) => {
-                let show = show.unwrap_or_else(|| plan.with_extension("json"));
-                if is_fresh(&show, &plan)? {
-                    return Ok(show);
+            (Some(plan), showfile) => {
+                let showfile = showfile.unwrap_or_else(|| plan.with_extension("json"));
+                let must_make = show.always && plan.exists();
+                if !must_make && is_fresh(&showfile, &plan)? {
+                    return Ok(showfile);
                 }
                 let binary = self.terraform_binary(path_var)?;
-                write_show_json(&binary, &plan, &show, self.dir.as_deref())?;
-                Ok(show)
+                write_show_json(&binary, &plan, &showfile, self.dir.as_deref(), show.deadline)?;
+                Ok(showfile)
             }
         }
     }
@@ -252,20 +266,28 @@ fn is_fresh(show: &Path, plan: &Path) -> Result<bool> {
 /// Run `BINARY show -json PLAN` in `dir` and write its output to `show` (through a temporary
 /// file, so a failed run never leaves half a document behind). Stdin is closed: Atlantis keeps
 /// the step's stdin open and nothing may wait on it.
-fn write_show_json(binary: &Path, plan: &Path, show: &Path, dir: Option<&Path>) -> Result<()> {
+fn write_show_json(
+    binary: &Path,
+    plan: &Path,
+    show: &Path,
+    dir: Option<&Path>,
+    deadline: Duration,
+) -> Result<()> {
     let mut command = Command::new(binary);
-    command
-        .args(["show", "-json", "-no-color"])
-        .arg(plan)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    command.args(["show", "-json", "-no-color"]).arg(plan);
     if let Some(dir) = dir.filter(|d| d.is_dir()) {
         command.current_dir(dir);
     }
-    let output = command
-        .output()
-        .map_err(|e| Error::input(binary, format!("could not be run: {e}")))?;
+    let output = process::run(&mut command, deadline).map_err(|e| match e {
+        RunProblem::TimedOut(_) => Error::input(
+            plan,
+            format!(
+                "`{} show -json` {e}: raise --show-timeout if the plan is that large",
+                binary.display()
+            ),
+        ),
+        other => Error::input(binary, other.to_string()),
+    })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let lines: Vec<&str> = stderr
