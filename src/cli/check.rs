@@ -58,7 +58,12 @@ pub struct CheckArgs {
     #[arg(long, value_enum, env = "PLANGATE_MODE")]
     pub mode: Option<AtlantisMode>,
     /// Seconds `terraform show -json` may take when plangate makes the plan JSON itself in Atlantis
-    #[arg(long, env = "PLANGATE_SHOW_TIMEOUT", value_name = "SECONDS", default_value_t = 600)]
+    #[arg(
+        long,
+        env = "PLANGATE_SHOW_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 600
+    )]
     pub show_timeout: u64,
     /// Append the verdict as GitHub Actions step outputs to this file ($GITHUB_OUTPUT)
     #[arg(long, value_name = "PATH")]

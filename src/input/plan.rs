@@ -431,12 +431,16 @@ fn validate<'a>(raw: RawPlan<'a>, path: &Path) -> Result<Plan<'a>> {
         });
     }
 
-    let invocations = raw.action_invocations.unwrap_or_default().into_iter().chain(
-        raw.deferred_action_invocations
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|d| d.action_invocation),
-    );
+    let invocations = raw
+        .action_invocations
+        .unwrap_or_default()
+        .into_iter()
+        .chain(
+            raw.deferred_action_invocations
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|d| d.action_invocation),
+        );
     let destroy_actions = invocations.filter_map(destroy_action).collect();
 
     Ok(Plan {

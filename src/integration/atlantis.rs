@@ -183,7 +183,13 @@ impl AtlantisStep {
                     return Ok(showfile);
                 }
                 let binary = self.terraform_binary(path_var)?;
-                write_show_json(&binary, &plan, &showfile, self.dir.as_deref(), show.deadline)?;
+                write_show_json(
+                    &binary,
+                    &plan,
+                    &showfile,
+                    self.dir.as_deref(),
+                    show.deadline,
+                )?;
                 Ok(showfile)
             }
         }

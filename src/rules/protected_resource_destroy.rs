@@ -5,11 +5,11 @@ use serde_json::Value;
 
 use super::{Context, Rule};
 use crate::model::change::ResourceChange;
-use crate::model::project::DestroyedResource;
 use crate::model::environment::lookup;
 use crate::model::finding::{Finding, RuleId};
 use crate::model::level::Level;
 use crate::model::policy::{ProtectedMatcher, ProtectedResource, IDENTITY_ATTRIBUTES};
+use crate::model::project::DestroyedResource;
 
 pub struct ProtectedResourceDestroy;
 

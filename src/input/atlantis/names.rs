@@ -68,3 +68,43 @@ pub(super) fn regex_reason(error: &regex::Error) -> String {
         .unwrap_or("");
     crate::text::one_line(last.trim().trim_start_matches("error:"))
 }
+
+/// How github.com/google/shlex (which Atlantis uses to split version-2 `run` commands)
+/// fails on a command, if it does: an unclosed quote, or a backslash at the very end.
+pub(super) fn shlex_problem(command: &str) -> Option<&'static str> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Start,
+        Word,
+        Escaping,
+        EscapingQuoted,
+        Double,
+        Single,
+        Comment,
+    }
+    let mut state = State::Start;
+    for c in command.chars() {
+        state = match (state, c) {
+            (State::Comment, '\n') => State::Start,
+            (State::Comment, _) => State::Comment,
+            (State::Start, '#') => State::Comment,
+            (State::Start | State::Word, c) if c.is_whitespace() => State::Start,
+            (State::Start | State::Word, '\\') => State::Escaping,
+            (State::Start | State::Word, '"') => State::Double,
+            (State::Start | State::Word, '\'') => State::Single,
+            (State::Start | State::Word, _) => State::Word,
+            (State::Escaping, _) => State::Word,
+            (State::EscapingQuoted, _) => State::Double,
+            (State::Double, '"') => State::Word,
+            (State::Double, '\\') => State::EscapingQuoted,
+            (State::Double, _) => State::Double,
+            (State::Single, '\'') => State::Word,
+            (State::Single, _) => State::Single,
+        };
+    }
+    match state {
+        State::Escaping | State::EscapingQuoted => Some("EOF found after escape character"),
+        State::Double | State::Single => Some("EOF found when expecting closing quote"),
+        _ => None,
+    }
+}

@@ -42,7 +42,40 @@ impl Checker<'_> {
             config.projects = self.projects(node);
         }
         self.check_project_names(&config.projects);
+        if config.version == 2 {
+            self.legacy_run_commands(&config.workflow_definitions);
+        }
         config
+    }
+
+    /// Version 2 files have their plan and apply `run` commands split like a shell
+    /// (`applyLegacyShellParsing`): a command shlex cannot split makes Atlantis refuse the file.
+    fn legacy_run_commands(&mut self, workflows: &[Workflow]) {
+        for workflow in workflows {
+            for stage in workflow
+                .stages
+                .iter()
+                .filter(|s| s.name == "plan" || s.name == "apply")
+            {
+                for (i, step) in stage.steps.iter().enumerate() {
+                    let Some(command) = step.command.as_deref().filter(|_| step.kind == "run")
+                    else {
+                        continue;
+                    };
+                    if let Some(problem) = shlex_problem(command) {
+                        self.yaml.error(
+                            step.position,
+                            format!(
+                                "workflows.{}.{}.steps[{i}].run: unable to parse {}: {problem} (a version 2 file splits run commands like a shell: balance the quotes, or use version: 3)",
+                                workflow.name,
+                                stage.name,
+                                quote(command)
+                            ),
+                        );
+                    }
+                }
+            }
+        }
     }
 
     /// The top-level mapping; `None` when the document is something else (reported), such

@@ -1194,3 +1194,43 @@ fn closest_key_needs_a_small_distance() {
     );
     assert_eq!(crate::text::suggest("custom_plan_workflow", keys), None);
 }
+
+#[test]
+fn version_2_run_commands_must_split_like_a_shell() {
+    let file = |version: u32, run: &str| {
+        format!(
+            "version: {version}\nworkflows:\n  w:\n    plan:\n      steps:\n      - run: {run}\n"
+        )
+    };
+    let unbalanced = "'echo \"it''s fine'";
+    assert_one(
+        &file(2, unbalanced),
+        6,
+        "EOF found when expecting closing quote",
+    );
+    // Version 3 passes the command to the shell as it is.
+    parse_ok(&file(3, unbalanced));
+    parse_ok(&file(2, "'echo \"balanced\" # it''s a comment'"));
+    assert_one(
+        &file(2, "'echo trailing \\'"),
+        6,
+        "EOF found after escape character",
+    );
+}
+
+#[test]
+fn shlex_problems_follow_google_shlex() {
+    for ok in [
+        "a b",
+        "a 'b c'",
+        "a \"b \\\" c\"",
+        "a \\' b",
+        "# it's a comment",
+        "a#'b'",
+    ] {
+        assert_eq!(shlex_problem(ok), None, "{ok}");
+    }
+    for bad in ["a 'b", "a \"b", "a \\", "a \"b\\"] {
+        assert!(shlex_problem(bad).is_some(), "{bad}");
+    }
+}
