@@ -673,6 +673,24 @@ mod tests {
         parse(json).unwrap_err().to_string()
     }
 
+    #[test]
+    fn open_is_an_ephemeral_action_only() {
+        let entry = |mode: &str| {
+            format!(
+                r#"{{"format_version":"1.2","resource_changes":[{{"address":"x.y","mode":"{mode}","type":"x","name":"y","change":{{"actions":["open"],"before":null,"after":null}}}}]}}"#
+            )
+        };
+        let ephemeral = entry("ephemeral");
+        let plan = parse(&ephemeral).unwrap();
+        assert_eq!(plan.changes[0].mode, ResourceMode::Ephemeral);
+        let managed = entry("managed");
+        assert!(
+            err(&managed).contains("action list plangate does not know"),
+            "{}",
+            err(&managed)
+        );
+    }
+
     const MINIMAL: &str = r#"{"format_version":"1.2","planned_values":{},"resource_changes":[
       {"address":"aws_instance.web[0]","mode":"managed","type":"aws_instance","name":"web","index":0,
        "change":{"actions":["delete"],"before":{"tags":{"env":"dev"}},"before_sensitive":{}}},

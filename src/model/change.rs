@@ -232,7 +232,8 @@ mod tests {
             vec![],
             vec!["destroy"],
             vec!["delete", "delete"],
-            vec!["open"],
+            vec!["open", "close"],
+            vec!["renew"],
         ] {
             assert_eq!(Action::from_list(&list), None, "{list:?}");
         }

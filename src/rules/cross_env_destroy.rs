@@ -59,12 +59,14 @@ resource-environment:
                 continue;
             };
             for destroyed in &plan.destroyed {
-                let Some(env) = &destroyed.environment else {
+                // With conflicting signals every reading counts: the stricter one is used.
+                let Some(env) = destroyed
+                    .environment
+                    .as_ref()
+                    .and_then(|e| e.readings().find(|r| r.environment != project_env))
+                else {
                     continue;
                 };
-                if env.environment == project_env {
-                    continue;
-                }
                 let change = plan.change(destroyed);
                 let mut message = format!(
                     "project {} ({project_env}) would {} {}, which belongs to {} ({})",

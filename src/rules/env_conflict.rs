@@ -48,6 +48,10 @@ impl Rule for EnvConflict {
 An Atlantis project whose name, dir path segments and workspace name different environments:
 `name: app-staging` with `dir: envs/dev/app`. plangate does not guess which one is right.
 
+Also a destroyed resource whose own signals disagree (`env=prod` and `Environment=dev` on one
+resource, in `tags`, `tags_all`, labels or a namespace): the finding names every reading, and
+the other rules judge the resource by each of them, so the stricter one decides.
+
 ## Why
 Incident 3: in a huge atlantis.yaml, a project whose name and location disagree is exactly the
 one an engineer copies by mistake. The disagreement itself is the bug to fix.
@@ -70,6 +74,33 @@ projects:
         for plan in ctx.plans {
             if let Some(f) = self.finding(&plan.project) {
                 out.push(f.project(plan));
+            }
+            for destroyed in &plan.destroyed {
+                let Some(env) = destroyed
+                    .environment
+                    .as_ref()
+                    .filter(|e| !e.conflicts.is_empty())
+                else {
+                    continue;
+                };
+                let change = plan.change(destroyed);
+                let readings: Vec<String> = env
+                    .readings()
+                    .map(|r| format!("{} ({})", r.environment, r.evidence))
+                    .collect();
+                out.push(
+                    Finding::new(
+                        self.id(),
+                        format!(
+                            "{} carries signals of different environments: {}; it is judged by each, and the tags need fixing",
+                            change.display_address(),
+                            readings.join(", ")
+                        ),
+                    )
+                    .project(plan)
+                    .address(change.address.to_string())
+                    .action(change.action),
+                );
             }
         }
     }
