@@ -1,9 +1,7 @@
 //! End-to-end tests of the binary: exit codes, the JSON report's schema, and every input that
 //! must fail closed with exit 2 and a one-line message naming the file.
 
-mod support;
-
-use support::{plangate, root, run};
+use crate::binary::{plangate, root, run};
 
 const INCIDENT: &str = "examples/incidents/wrong-project-destroys-dev";
 
@@ -483,11 +481,9 @@ fn init_writes_a_starter_policy_that_lint_accepts() {
 
 #[test]
 fn lint_finds_the_atlantis_mistakes_in_the_corpus() {
-    let corpus = root().join("../shared/corpus/atlantis");
-    if !corpus.is_dir() {
-        eprintln!("skipped: {} not found", corpus.display());
+    let Some(corpus) = crate::shared_corpus::dir("atlantis", "SOURCES.md") else {
         return;
-    }
+    };
     // cloudposse/atmos: duplicate names and unknown keys, rejected with file:line.
     let out = run(plangate(&corpus).args(["lint", "cloudposse__atmos__atlantis.yaml"]));
     assert_eq!(out.code, 2);

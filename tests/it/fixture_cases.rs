@@ -4,12 +4,10 @@
 //! after a deliberate change with `PLANGATE_UPDATE_FIXTURES=1 cargo test --test fixture_cases`
 //! and review the diff.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
-use support::{plangate, root, run};
+use crate::binary::{plangate, root, run};
 
 fn cases() -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -95,7 +93,7 @@ fn every_rule_has_cases() {
     let base = root().join("tests/fixtures/cases");
     for rule in plangate::rules::all() {
         assert!(
-            base.join(rule.id()).is_dir(),
+            base.join(rule.id().as_str()).is_dir(),
             "no fixture cases for {}",
             rule.id()
         );

@@ -1,9 +1,7 @@
 //! Each incident in INCIDENTS.md has an example under `examples/incidents/` whose plan the gate
 //! blocks with the rule meant for it. These tests keep them blocked.
 
-mod support;
-
-use support::{plangate, root, run};
+use crate::binary::{plangate, root, run};
 
 fn check(example: &str, project: &str, extra: &[&str]) -> (i32, serde_json::Value) {
     let dir = root().join("examples/incidents").join(example);

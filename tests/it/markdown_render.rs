@@ -2,10 +2,11 @@
 //! `UPDATE_SNAPSHOTS=1 cargo test --test markdown_render` rewrites them), names that must not
 //! mention or link anything, and the size budget on a 20,000-resource destroy.
 
-use plangate::input::policy::Level;
 use plangate::model::change::Action;
+use plangate::model::finding::{Finding, Location};
+use plangate::model::level::Level;
 use plangate::render::markdown::{self, parse_marker, DEFAULT_BUDGET, GITHUB_COMMENT_LIMIT};
-use plangate::report::{Counts, Finding, ProjectReport, Report, Tool, Verdict};
+use plangate::report::{Counts, ProjectReport, Report, Tool, Verdict};
 
 fn snapshot(name: &str, actual: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -45,7 +46,7 @@ fn project(name: &str, env: Option<&str>, verdict: Verdict, counts: Counts) -> P
 }
 
 fn finding(
-    rule: &str,
+    rule: &'static str,
     level: Level,
     project: &str,
     address: &str,
@@ -350,7 +351,7 @@ fn tighter_budgets_group_deny_findings_by_rule_and_never_drop_them() {
 #[test]
 fn lint_reports_without_projects_render() {
     let mut f = Finding::new("duplicate-project-name", "two projects are named app")
-        .location("atlantis.yaml:4");
+        .location(Location::file_line("atlantis.yaml", 4));
     f.level = Level::Deny;
     let out = markdown::render(&report(Vec::new(), vec![f]));
     assert!(out.contains("`atlantis.yaml:4`") && out.contains("1 deny, 0 warn"));

@@ -1,9 +1,7 @@
 //! Masking: a prior value marked sensitive in `before_sensitive`, at whatever depth the mark
 //! sits (the whole object, the tag map, the single key), never appears in any rendered report.
 
-mod common;
-
-use common::{arb_resource, check_text, plan_json_with, PlanSpec, TagPlace};
+use crate::generated_plans::{arb_resource, check_text, plan_json_with, PlanSpec, TagPlace};
 use plangate::render::{self, Format, Style};
 use proptest::prelude::*;
 use serde_json::{json, Value};

@@ -2,9 +2,7 @@
 //! generated plans: adding a delete never improves the verdict, and the order of
 //! `resource_changes` never changes the report.
 
-mod common;
-
-use common::{arb_plan, arb_resource, check, PlanSpec};
+use crate::generated_plans::{arb_plan, arb_resource, check, PlanSpec};
 use plangate::render::{self, Format, Style};
 use proptest::prelude::*;
 
