@@ -43,7 +43,6 @@ struct Row {
     notes: String,
 }
 
-
 /// The rows of SOURCES.md's table: `| # | repo | path | commit | where | local file | notes |`.
 fn rows(sources: &str) -> Vec<Row> {
     sources

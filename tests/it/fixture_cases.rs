@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value};
 use crate::binary::{plangate, root, run};
+use serde_json::{json, Value};
 
 fn cases() -> Vec<PathBuf> {
     let mut out = Vec::new();
