@@ -1,6 +1,6 @@
-//! The Markdown report: snapshots of realistic reports (plain files under tests/snapshots/;
-//! `UPDATE_SNAPSHOTS=1 cargo test --test markdown_render` rewrites them), names that must not
-//! mention or link anything, and the size budget on a 20,000-resource destroy.
+//! The Markdown report: snapshots of realistic reports (insta, in tests/it/snapshots/; review a
+//! deliberate change with `cargo insta review`, or accept it with `INSTA_UPDATE=always`), names
+//! that must not mention or link anything, and the size budget on a 20,000-resource destroy.
 
 use plangate::model::change::Action;
 use plangate::model::finding::{Finding, Location};
@@ -8,25 +8,16 @@ use plangate::model::level::Level;
 use plangate::render::markdown::{self, parse_marker, DEFAULT_BUDGET, GITHUB_COMMENT_LIMIT};
 use plangate::report::{Counts, ProjectReport, Report, Tool, Verdict};
 
+/// `actual` against the snapshot `name`. insta compares with trailing whitespace trimmed and
+/// CRLF read as LF; the snapshots hold the exact text, ending in one newline, so that is
+/// checked too.
 fn snapshot(name: &str, actual: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "missing snapshot {}: run with UPDATE_SNAPSHOTS=1",
-            path.display()
-        )
-    });
+    insta::assert_snapshot!(name, actual);
     assert!(
-        expected == actual,
-        "snapshot {name} differs; actual:\n{actual}"
+        actual.ends_with('\n') && actual.trim_end().len() + 1 == actual.len(),
+        "{name}: the text must end in exactly one newline"
     );
+    assert!(!actual.contains('\r'), "{name}: a carriage return");
 }
 
 fn project(name: &str, env: Option<&str>, verdict: Verdict, counts: Counts) -> ProjectReport {
@@ -151,7 +142,7 @@ fn realistic() -> Report {
 fn realistic_report_snapshot() {
     let report = realistic();
     let all = markdown::render(&report);
-    snapshot("markdown_realistic.md", &all);
+    snapshot("markdown_realistic", &all);
     // The verdict line comes before any <details>, right after the marker.
     let staging = markdown::render_project(&report, "rosey-staging", DEFAULT_BUDGET).unwrap();
     let mut lines = staging.lines();
@@ -215,7 +206,7 @@ fn names_never_mention_link_or_break_out() {
         findings,
     );
     let out = markdown::render(&report);
-    snapshot("markdown_escaping.md", &out);
+    snapshot("markdown_escaping", &out);
     for raw in [
         "@octocat",
         "@platform-team",
@@ -334,7 +325,7 @@ fn a_twenty_thousand_resource_destroy_fits_and_counts_every_deny() {
         20_000,
         "every deny finding is accounted for"
     );
-    snapshot("markdown_huge.md", &comment);
+    snapshot("markdown_huge", &comment);
 }
 
 #[test]
