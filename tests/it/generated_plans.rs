@@ -9,7 +9,22 @@ use plangate::model::project::{Project, ProjectPlan};
 use plangate::pipeline;
 use plangate::report::Report;
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use serde_json::{json, Map, Value};
+
+/// `cases` generated cases, after the seeds kept in the test file's sibling
+/// `<module>.proptest-regressions` (tests/it/proptest_report.proptest-regressions). Said
+/// explicitly: by default proptest would look in tests/proptest-regressions/<module>.txt,
+/// since tests/it/ holds a main.rs.
+pub fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
 
 /// Where a resource carries its environment tag.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,7 +1,9 @@
 //! Masking: a prior value marked sensitive in `before_sensitive`, at whatever depth the mark
 //! sits (the whole object, the tag map, the single key), never appears in any rendered report.
 
-use crate::generated_plans::{arb_resource, check_text, plan_json_with, PlanSpec, TagPlace};
+use crate::generated_plans::{
+    arb_resource, check_text, config, plan_json_with, PlanSpec, TagPlace,
+};
 use plangate::render::{self, Format, Style};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -35,7 +37,7 @@ fn mark(place: TagPlace, key: &str, depth: Depth) -> Value {
 const DESTROYS: &[&[&str]] = &[&["delete"], &["delete", "create"], &["create", "delete"]];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(config(256))]
 
     #[test]
     fn sensitive_values_never_reach_any_report(
