@@ -1,7 +1,7 @@
 //! Declarative rule cases: every directory under `tests/fixtures/cases/<rule>/<case>/` holds an
 //! `args` file (one argument per line; run in that directory) and `expected.json` (exit code and
 //! the findings: rule, level, project, address, resource environment). Regenerate expectations
-//! after a deliberate change with `PLANGATE_UPDATE_FIXTURES=1 cargo test --test fixture_cases`
+//! after a deliberate change with `PLANGATE_UPDATE_FIXTURES=1 cargo test --test it fixture_cases`
 //! and review the diff.
 
 use std::path::{Path, PathBuf};
