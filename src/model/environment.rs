@@ -320,9 +320,9 @@ impl ResourceEnvironmentConfig {
         Some(first)
     }
 
-    /// 1. Tags and labels under the configured keys (matched whatever their case), then
-    /// Kubernetes labels (`metadata[*].labels`, a manifest's `metadata.labels`). Every one that
-    /// names an environment, in reading order.
+    /// First: tags and labels under the configured keys (matched whatever their case), then
+    /// Kubernetes labels (`metadata[*].labels`, a manifest's `metadata.labels`); every one
+    /// that names an environment, in reading order.
     fn label_signals(
         &self,
         envs: &Environments,
