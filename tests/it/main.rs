@@ -24,4 +24,5 @@ mod markdown_render;
 mod proptest_masking;
 mod proptest_report;
 mod readme;
+mod real_programs;
 mod regressions;
