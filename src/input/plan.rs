@@ -272,6 +272,8 @@ struct RawChange<'a> {
     #[serde(borrow, default)]
     before_sensitive: Option<&'a RawValue>,
     #[serde(borrow, default)]
+    after_sensitive: Option<&'a RawValue>,
+    #[serde(borrow, default)]
     before_identity: Option<&'a RawValue>,
     #[serde(default)]
     importing: Option<IgnoredAny>,
@@ -568,13 +570,20 @@ fn normalise_change<'a>(rc: RawResourceChange<'a>, path: &Path) -> Result<Resour
     let Some(resource_type) = rc.resource_type else {
         return Err(missing_field(path, &rc.address, "type"));
     };
-    let replace_paths = rc
-        .change
-        .replace_paths
-        .unwrap_or_default()
-        .into_iter()
-        .map(|steps| render_path(&steps))
-        .collect();
+    let replace_paths = match rc.change.replace_paths {
+        Some(paths) if !paths.is_empty() => {
+            let marks = [rc.change.before_sensitive, rc.change.after_sensitive]
+                .into_iter()
+                .flatten()
+                .filter_map(|raw| serde_json::from_str::<serde_json::Value>(raw.get()).ok())
+                .collect::<Vec<_>>();
+            paths
+                .iter()
+                .map(|steps| render_path(steps, &marks))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     Ok(ResourceChange {
         resource_type,
         name: rc.name.unwrap_or_default(),
@@ -605,20 +614,48 @@ fn missing_field(path: &Path, address: &str, field: &str) -> Error {
     )
 }
 
-fn render_path(steps: &[PathStep]) -> String {
+/// A `replace_paths` entry as `a.b[0]`. Past the first step that either sensitivity tree marks
+/// sensitive (a map key may itself be the secret), the rest is `(sensitive)`.
+fn render_path(steps: &[PathStep], marks: &[serde_json::Value]) -> String {
     let mut out = String::new();
-    for step in steps {
+    for (i, step) in steps.iter().enumerate() {
+        if marks.iter().any(|m| marked(m, &steps[..i])) {
+            out.push_str(".(sensitive)");
+            return out;
+        }
         match step {
             PathStep::Key(k) => {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                out.push_str(k);
+                out.push_str(&printable(k));
             }
             PathStep::Index(i) => out.push_str(&format!("[{i}]")),
         }
     }
     out
+}
+
+/// Whether a sensitivity tree marks the value at `path` (or one that encloses it) `true`.
+fn marked(mut mark: &serde_json::Value, path: &[PathStep]) -> bool {
+    use serde_json::Value;
+    for step in path {
+        if mark == &Value::Bool(true) {
+            return true;
+        }
+        let next = match (mark, step) {
+            (Value::Object(map), PathStep::Key(k)) => map.get(k),
+            (Value::Array(items), PathStep::Index(i)) => {
+                usize::try_from(*i).ok().and_then(|i| items.get(i))
+            }
+            _ => None,
+        };
+        match next {
+            Some(m) => mark = m,
+            None => return false,
+        }
+    }
+    mark == &Value::Bool(true)
 }
 
 fn unknown_actions(path: &Path, address: &str, actions: &[Cow<'_, str>], section: &str) -> Error {
@@ -765,6 +802,25 @@ mod tests {
             err(&managed).contains("action list plangate does not know"),
             "{}",
             err(&managed)
+        );
+    }
+
+    #[test]
+    fn replace_paths_under_a_sensitive_value_name_no_key() {
+        let text = r#"{"format_version":"1.2","resource_changes":[{"address":"a.b","mode":"managed","type":"a","name":"b",
+          "change":{"actions":["delete","create"],"before":{},"before_sensitive":{"tags":true,"list":[false,{"x":true}]},
+          "after_sensitive":{"secrets":{"api-key-s3cr3t":true}},
+          "replace_paths":[["tags","s3cr3t-key"],["list",1,"x"],["list",0],["secrets","api-key-s3cr3t"],["engine"]]}}]}"#;
+        let plan = parse(text).unwrap();
+        assert_eq!(
+            plan.changes[0].replace_paths,
+            [
+                "tags.(sensitive)",
+                "list[1].x",
+                "list[0]",
+                "secrets.api-key-s3cr3t",
+                "engine"
+            ]
         );
     }
 

@@ -549,6 +549,12 @@ fn lookup_sensitive<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
     Some(current)
 }
 
+/// Whether the value at `path` of the prior values is sensitive, by its own mark or that of a
+/// value enclosing it (`before_sensitive` marks a whole subtree with `true`).
+pub fn sensitive_at(sensitive: &Value, path: &[&str]) -> bool {
+    is_sensitive(lookup_opt(Some(sensitive), path))
+}
+
 fn is_sensitive(mark: Option<&Value>) -> bool {
     mark == Some(&Value::Bool(true))
 }

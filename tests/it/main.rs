@@ -21,6 +21,7 @@ mod hostile_inputs;
 mod incidents;
 mod layering;
 mod markdown_render;
+mod planted_secrets;
 mod proptest_masking;
 mod proptest_report;
 mod readme;
