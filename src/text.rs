@@ -39,6 +39,45 @@ pub fn printable(s: &str) -> String {
     out
 }
 
+/// Characters that change how text around them is shown (bidirectional overrides and
+/// isolates): escaped like control characters.
+const BIDI_CONTROLS: [char; 9] = [
+    '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}',
+    '\u{2069}',
+];
+
+/// Text with every control character (C0, C1, bidirectional overrides) written as a visible
+/// escape (`\u{1b}`, `\r`), so that a name from a plan cannot repaint a terminal line, start
+/// a new line, or reorder what is shown. Everything else is kept as it is.
+pub fn visible(s: &str) -> String {
+    if !s
+        .chars()
+        .any(|c| c.is_control() || BIDI_CONTROLS.contains(&c))
+    {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() || BIDI_CONTROLS.contains(&c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// At most `max` characters of `s`, saying how many more there were: a 200,000-character
+/// for_each key costs no terminal table (or comment) more than a line.
+pub fn clip(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    let kept: String = s.chars().take(max).collect();
+    format!("{kept}…({} more characters)", n - max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,6 +97,21 @@ mod tests {
             suggest("cross-env-destory", ["cross-env-destroy", "mass-deletion"]),
             Some("cross-env-destroy")
         );
+    }
+
+    #[test]
+    fn clip_says_how_much_it_left_out() {
+        assert_eq!(clip("abc", 3), "abc");
+        assert_eq!(clip("abcdef", 2), "ab…(4 more characters)");
+    }
+
+    #[test]
+    fn visible_escapes_every_control() {
+        assert_eq!(
+            visible("a\u{1b}[2Kb\r\n\u{9b}\u{202e}c"),
+            "a\\u{1b}[2Kb\\r\\n\\u{9b}\\u{202e}c"
+        );
+        assert_eq!(visible("plain é"), "plain é");
     }
 
     #[test]

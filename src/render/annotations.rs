@@ -5,6 +5,10 @@ use std::fmt::Write;
 use crate::model::finding::{Finding, Location};
 use crate::model::level::Level;
 use crate::report::Report;
+use crate::text::{clip, visible};
+
+/// Instance addresses listed in one annotation; the job summary has them all.
+const MAX_ADDRESSES: usize = 50;
 
 /// GitHub shows at most this many error and this many warning annotations per step.
 pub const MAX_ANNOTATIONS_PER_LEVEL: usize = 10;
@@ -44,7 +48,7 @@ pub fn annotations(report: &Report) -> String {
 fn annotation(command: &str, f: &Finding) -> String {
     let mut title = format!("plangate {}", f.rule);
     if let Some(project) = &f.project {
-        let _ = write!(title, " ({project})");
+        let _ = write!(title, " ({})", visible(project));
     }
     let mut properties = Vec::new();
     if let Some((path, Some(line))) = f.location.as_ref().and_then(Location::file) {
@@ -55,9 +59,20 @@ fn annotation(command: &str, f: &Finding) -> String {
         properties.push(format!("line={line}"));
     }
     properties.push(format!("title={}", escape_property(&title)));
-    let mut message = f.message.clone();
+    // Names are shown with their control characters escaped: a for_each key holding a newline
+    // or an escape sequence cannot start a workflow command of its own or repaint the log.
+    let mut message = clip(&visible(&f.message), 1_000);
     if f.addresses.len() > 1 {
-        let _ = write!(message, "\n{}", f.addresses.join("\n"));
+        for address in f.addresses.iter().take(MAX_ADDRESSES) {
+            let _ = write!(message, "\n{}", clip(&visible(address), 300));
+        }
+        if f.addresses.len() > MAX_ADDRESSES {
+            let _ = write!(
+                message,
+                "\n... and {} more",
+                f.addresses.len() - MAX_ADDRESSES
+            );
+        }
     }
     format!(
         "::{command} {}::{}\n",

@@ -165,12 +165,12 @@ fn footer(p: &ProjectReport) -> String {
 /// through), wrapped at spaces into lines of at most [`MAX_LINE_CHARS`], each line ending in a
 /// newline. Continuation lines keep the prefix and are indented by four more spaces.
 fn line(prefix: &str, text: &str) -> String {
-    let clean = visible(text);
+    let clean = crate::text::visible(text);
     let mut out = String::new();
     let mut current = String::new();
     let indent = "    ";
     for word in clean.split(' ').filter(|w| !w.is_empty()) {
-        let word = shorten(word);
+        let word = crate::text::clip(word, MAX_WORD_CHARS);
         let lead = if out.is_empty() { "" } else { indent };
         let width = prefix.len() + lead.len() + current.chars().count();
         let extra = usize::from(!current.is_empty()) + word.chars().count();
@@ -186,29 +186,6 @@ fn line(prefix: &str, text: &str) -> String {
     let lead = if out.is_empty() { "" } else { indent };
     out.push_str(&format!("{prefix}{lead}{current}\n"));
     out
-}
-
-/// Control characters (a for_each key may hold any) escaped as text, so that a name cannot
-/// repaint the line or start a new one.
-fn visible(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn shorten(word: &str) -> String {
-    let n = word.chars().count();
-    if n <= MAX_WORD_CHARS {
-        return word.to_string();
-    }
-    let kept: String = word.chars().take(MAX_WORD_CHARS).collect();
-    format!("{kept}…({} more characters)", n - MAX_WORD_CHARS)
 }
 
 fn verdict_prefix(v: Verdict) -> &'static str {

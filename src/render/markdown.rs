@@ -22,6 +22,8 @@ const MARKER_PREFIX: &str = "<!-- plangate:v1 ";
 const MARKER_SUFFIX: &str = " -->";
 /// A single message longer than this is clipped in the comment (the terminal shows it whole).
 const MESSAGE_LIMIT: usize = 600;
+/// A name (address, project) longer than this is clipped in the comment.
+const MAX_CODE_CHARS: usize = 300;
 
 /// The whole report: every project's section (exactly what would be posted), one after another.
 pub fn render(report: &Report) -> String {
@@ -511,8 +513,20 @@ fn truncate(s: &mut String, max: usize) {
 /// Free text made inert: Markdown and HTML characters escaped, and a zero-width joiner after `@`
 /// and `#` so that names never mention people or link issues.
 pub fn text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
+    let spaced: String = s
+        .chars()
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    // Control characters are shown as escapes (`\u{1b}`), never passed through or dropped.
+    let shown = crate::text::visible(&spaced);
+    let mut out = String::with_capacity(shown.len() + 8);
+    for c in shown.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -525,8 +539,6 @@ pub fn text(s: &str) -> String {
                 out.push(c);
                 out.push('\u{200D}');
             }
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => {}
             c => out.push(c),
         }
     }
@@ -545,7 +557,9 @@ pub fn code(s: &str) -> String {
                 c
             }
         })
-        .filter(|c| !c.is_control())
+        .collect::<String>();
+    let clean: String = crate::text::clip(&crate::text::visible(&clean), MAX_CODE_CHARS)
+        .chars()
         .flat_map(|c| {
             let zwj = (c == '@' || c == '#').then_some('\u{200D}');
             std::iter::once(c).chain(zwj)

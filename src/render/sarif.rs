@@ -47,9 +47,7 @@ pub fn render(report: &Report) -> String {
         }],
     });
     // Serialising a `Value` cannot fail.
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    out
+    super::json::to_json(&doc).unwrap_or_default()
 }
 
 fn result(f: &Finding, rule_index: Option<usize>) -> Value {

@@ -3,6 +3,11 @@
 use std::fmt::Write;
 
 use anstyle::AnsiColor;
+
+use crate::text::{clip, visible};
+
+/// Longest cell text: the table wraps each cell at a cost that grows with its square.
+const MAX_CELL_CHARS: usize = 600;
 use comfy_table::{presets, Cell, ContentArrangement, Table};
 
 use crate::model::finding::Finding;
@@ -20,7 +25,7 @@ pub fn render(report: &Report, color: bool) -> String {
             out,
             "{} {} ({env}) {}",
             verdict_word(project.verdict, color),
-            project.name,
+            visible(&project.name),
             counts_line(&project.counts)
         );
         if !project.complete {
@@ -80,9 +85,9 @@ fn findings_table(findings: &[Finding], color: bool) -> String {
         table.add_row(vec![
             Cell::new(level_word(f.level, color)),
             Cell::new(f.rule.as_str()),
-            Cell::new(f.project.as_deref().unwrap_or("")),
-            Cell::new(resource),
-            Cell::new(&f.message),
+            Cell::new(visible(f.project.as_deref().unwrap_or(""))),
+            Cell::new(clip(&visible(&resource), MAX_CELL_CHARS)),
+            Cell::new(clip(&visible(&f.message), MAX_CELL_CHARS)),
         ]);
     }
     table.to_string()

@@ -101,3 +101,110 @@ fn no_planted_secret_reaches_any_format() {
         assert!(rules.contains(&rule), "{rule} missing: {rules:?}");
     }
 }
+
+/// A for_each key may hold any string. Its control characters reach no format raw: nothing can
+/// repaint a terminal line, forge a workflow command or break a line of the Atlantis output.
+#[test]
+fn control_characters_in_names_are_escaped_in_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = "a\\r\\u001b[2K\\u001b]0;owned\\u0007\\n::error::forged\\u009b\\u202e";
+    let plan = format!(
+        r#"{{"format_version":"1.2","planned_values":{{}},"resource_changes":[
+      {{"address":"aws_instance.web[\"{key}\"]","mode":"managed","type":"aws_instance","name":"web","index":"x",
+       "change":{{"actions":["delete"],"before":{{"tags":{{"env":"dev"}}}}}}}}]}}"#
+    );
+    std::fs::write(tmp.path().join("plan.json"), plan).unwrap();
+    for format in [
+        "text",
+        "json",
+        "markdown",
+        "atlantis",
+        "sarif",
+        "github-annotations",
+    ] {
+        let out = run(plangate(tmp.path()).args([
+            "check",
+            "--plan",
+            "plan.json",
+            "--env",
+            "staging",
+            "--format",
+            format,
+        ]));
+        assert_eq!(out.code, 1, "{format}: {}", out.stderr);
+        let raw = out
+            .stdout
+            .chars()
+            .find(|c| (c.is_control() && *c != '\n') || *c == '\u{202e}');
+        assert_eq!(
+            raw, None,
+            "{format} passed a control character through:\n{:?}",
+            out.stdout
+        );
+        if format == "github-annotations" {
+            assert!(
+                out.stdout
+                    .lines()
+                    .all(|l| !l.starts_with("::error::forged")),
+                "a forged annotation:\n{}",
+                out.stdout
+            );
+        }
+        if matches!(format, "json" | "sarif") {
+            serde_json::from_str::<serde_json::Value>(&out.stdout).expect("valid JSON");
+        }
+    }
+}
+
+/// A 200,000-character for_each key: every human-facing format shows a bounded part of it (the
+/// JSON report keeps it whole).
+#[test]
+fn a_very_long_name_is_folded_in_human_formats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = "k".repeat(200_000);
+    let plan = format!(
+        r#"{{"format_version":"1.2","planned_values":{{}},"resource_changes":[
+      {{"address":"aws_instance.web[\"{key}\"]","mode":"managed","type":"aws_instance","name":"web","index":"x",
+       "change":{{"actions":["delete"],"before":{{"tags":{{"env":"dev"}}}}}}}}]}}"#
+    );
+    std::fs::write(tmp.path().join("plan.json"), plan).unwrap();
+    for (format, limit) in [
+        ("text", 12_000),
+        ("atlantis", 4_000),
+        ("markdown", 64_000),
+        ("github-annotations", 4_000),
+    ] {
+        let out = run(plangate(tmp.path()).args([
+            "check",
+            "--plan",
+            "plan.json",
+            "--env",
+            "staging",
+            "--format",
+            format,
+        ]));
+        assert_eq!(out.code, 1, "{format}: {}", out.stderr);
+        assert!(
+            out.stdout.len() < limit,
+            "{format}: {} bytes",
+            out.stdout.len()
+        );
+        assert!(
+            out.stdout.contains("…("),
+            "{format} says it folded the name"
+        );
+    }
+    let out = run(plangate(tmp.path()).args([
+        "check",
+        "--plan",
+        "plan.json",
+        "--env",
+        "staging",
+        "--format",
+        "json",
+    ]));
+    assert!(
+        out.stdout.contains(&key),
+        "the JSON report keeps the name whole"
+    );
+}
