@@ -42,7 +42,7 @@ impl Formatter for Escaping {
                 || ('\u{202a}'..='\u{202e}').contains(c)
                 || ('\u{2066}'..='\u{2069}').contains(c)
         }) {
-            writer.write_all(rest[..i].as_bytes())?;
+            writer.write_all(&rest.as_bytes()[..i])?;
             write!(writer, "\\u{:04x}", c as u32)?;
             rest = &rest[i + c.len_utf8()..];
         }
