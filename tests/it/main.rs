@@ -27,3 +27,4 @@ mod proptest_report;
 mod readme;
 mod real_programs;
 mod regressions;
+mod trust;
