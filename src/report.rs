@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::change::{address_pattern, Action, ResourceMode};
 use crate::model::finding::{Finding, RuleId};
@@ -14,7 +14,7 @@ use crate::model::project::ProjectPlan;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
@@ -46,7 +46,8 @@ impl Verdict {
 
 /// Resource changes of one plan, by action. `move` and `import` count changes that also do
 /// something else (a moved resource may also be updated).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Counts {
     pub create: usize,
     pub update: usize,
@@ -257,10 +258,12 @@ fn group(findings: Vec<Finding>) -> Vec<Finding> {
         let n = members.len();
         let mut first = members[0].clone();
         let first_address = first.address.clone().unwrap_or_default();
-        first.message = format!(
-            "{} ({n} instances)",
-            first.message.replace(&first_address, &pattern)
-        );
+        let message = first.message.replace(&first_address, &pattern);
+        // `(tag env=dev)` becomes `(tag env=dev; 30 instances)`, not two brackets in a row.
+        first.message = match message.strip_suffix(')') {
+            Some(open) => format!("{open}; {n} instances)"),
+            None => format!("{message} ({n} instances)"),
+        };
         first.addresses = members.into_iter().filter_map(|m| m.address).collect();
         first.address = Some(pattern);
         first.instances = n;

@@ -52,6 +52,7 @@ pub(super) fn run(args: LintArgs) -> Result<i32> {
                 };
                 let mut finding = Finding::new(rule.id(), d.message).location(location);
                 finding.level = rule.default_level();
+                finding.next = Some(crate::rules::next_step(rule, None));
                 file_findings.push(finding);
             }
             None

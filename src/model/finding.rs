@@ -49,6 +49,17 @@ impl PartialEq<str> for RuleId {
     }
 }
 
+/// How a blocking finding can be resolved: what the report tells the pull request's author.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WayOut {
+    /// Declared destroy intent excuses it: a `plangate:destroy:<project>` label.
+    Intent,
+    /// Intent does not: it needs an approval, or a change of the policy key `rules.<id>`.
+    Approval,
+    /// Fix what the finding names; the text may hold `{project}`.
+    Fix(&'static str),
+}
+
 /// Where a finding about a configuration file points.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Location {
@@ -122,6 +133,9 @@ pub struct Finding {
     /// Where in a configuration file (atlantis.yaml, policy) the finding sits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
+    /// What to do about it (set by the rules floor from the rule's [`WayOut`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
     /// The highest level this finding may reach whatever the configured level (a weak
     /// environment signal, declared intent): applied by the report.
     #[serde(skip)]
@@ -144,6 +158,7 @@ impl Finding {
             addresses: Vec::new(),
             project_environment: None,
             location: None,
+            next: None,
             cap: Level::Deny,
         }
     }

@@ -62,6 +62,9 @@ fn annotation(command: &str, f: &Finding) -> String {
     // Names are shown with their control characters escaped: a for_each key holding a newline
     // or an escape sequence cannot start a workflow command of its own or repaint the log.
     let mut message = clip(&visible(&f.message), 1_000);
+    if let (Some(next), Level::Deny) = (&f.next, f.level) {
+        let _ = write!(message, "\nNext: {next}");
+    }
     if f.addresses.len() > 1 {
         for address in f.addresses.iter().take(MAX_ADDRESSES) {
             let _ = write!(message, "\n{}", clip(&visible(address), 300));

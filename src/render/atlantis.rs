@@ -149,9 +149,13 @@ fn finding_line(f: &Finding) -> String {
         (Some(loc), true) => format!(" {loc}"),
         _ => String::new(),
     };
+    let next = match (&f.next, f.level) {
+        (Some(next), Level::Deny) => format!("; next: {next}"),
+        _ => String::new(),
+    };
     line(
         prefix,
-        &format!("{level} {}{where_}: {}", f.rule, f.message),
+        &format!("{level} {}{where_}: {}{next}", f.rule, f.message),
     )
 }
 

@@ -88,31 +88,51 @@ enum Detail {
 }
 
 fn render_section(report: &Report, project: Option<&ProjectReport>, budget: usize) -> String {
-    let findings: Vec<&Finding> = report
+    let findings = findings_of(report, project.map(|p| p.name.as_str()));
+    let deny: Vec<&Finding> = of_level(&findings, Level::Deny);
+    let warn: Vec<&Finding> = of_level(&findings, Level::Warn);
+    let head = head(report, project, &deny, &warn);
+    let tail = tail(report, project);
+    match body(&findings, budget.saturating_sub(head.len() + tail.len())) {
+        Some(body) => format!("{head}{body}{tail}"),
+        // Even one line per rule does not fit (absurdly long names): keep the verdict line.
+        None => {
+            let mut out = head;
+            truncate(&mut out, budget.saturating_sub(200));
+            out.push_str("\n\n> **Shortened to fit the comment size limit.** Only the verdict is shown; the full report is in the job log.\n");
+            out
+        }
+    }
+}
+
+/// The findings that belong to a project's part of a comment: its own, and those about
+/// atlantis.yaml or the policy (they concern every project). All of them without a project.
+pub(super) fn findings_of<'r>(report: &'r Report, project: Option<&str>) -> Vec<&'r Finding> {
+    report
         .findings
         .iter()
         .filter(|f| match (project, &f.project) {
-            (Some(p), Some(name)) => *name == p.name,
-            // Findings about atlantis.yaml or the policy belong to every project's comment.
-            (_, None) => true,
-            (None, Some(_)) => true,
+            (Some(p), Some(name)) => name == p,
+            (_, None) | (None, Some(_)) => true,
         })
-        .collect();
-    let deny: Vec<&Finding> = findings
+        .collect()
+}
+
+pub(super) fn of_level<'r>(findings: &[&'r Finding], level: Level) -> Vec<&'r Finding> {
+    findings
         .iter()
         .copied()
-        .filter(|f| f.level == Level::Deny)
-        .collect();
-    let warn: Vec<&Finding> = findings
-        .iter()
-        .copied()
-        .filter(|f| f.level == Level::Warn)
-        .collect();
+        .filter(|f| f.level == level)
+        .collect()
+}
 
-    let head = head(report, project, &deny, &warn);
-    let tail = tail(report, project);
-    let details = detail_lines(&findings);
-
+/// Deny findings by environment, then warnings, then the affected resources collapsed, in at
+/// most `budget` bytes: details are cut first, then warnings summarised, then deny findings
+/// grouped with counts (never dropped). `None` when not even that fits.
+pub(super) fn body(findings: &[&Finding], budget: usize) -> Option<String> {
+    let deny: Vec<&Finding> = of_level(findings, Level::Deny);
+    let warn: Vec<&Finding> = of_level(findings, Level::Warn);
+    let details = detail_lines(findings);
     let warn_details = [Detail::Full, Detail::ByType, Detail::ByRule, Detail::Hidden];
     let warn_blocks: Vec<String> = warn_details
         .iter()
@@ -122,32 +142,26 @@ fn render_section(report: &Report, project: Option<&ProjectReport>, budget: usiz
         let deny_block = deny_section(&deny, deny_detail);
         for (warn_detail, warn_block) in warn_details.iter().copied().zip(&warn_blocks) {
             let summarised = deny_detail != Detail::Full || warn_detail != Detail::Full;
-            let fixed = head.len() + deny_block.len() + warn_block.len() + tail.len();
+            let fixed = deny_block.len() + warn_block.len();
             // Room for the details' frame and the note on what was cut.
             let reserve = 900;
             if fixed + reserve > budget {
                 continue;
             }
             let room = budget - fixed - reserve;
-            let (details_block, shown) = details_section(&details, room);
+            let (details_block, shown) = details_section(&details, room, findings, summarised);
             let cut = summarised || shown < details.len();
-            let mut out = String::with_capacity(budget);
-            out.push_str(&head);
+            let mut out = String::with_capacity(budget.min(1 << 16));
             out.push_str(&deny_block);
             out.push_str(warn_block);
             if cut {
                 out.push_str(&cut_note(deny_detail, warn_detail, shown, details.len()));
             }
             out.push_str(&details_block);
-            out.push_str(&tail);
-            return out;
+            return Some(out);
         }
     }
-    // Even one line per rule does not fit (absurdly long names): keep the verdict line.
-    let mut out = head;
-    truncate(&mut out, budget.saturating_sub(200));
-    out.push_str("\n\n> **Shortened to fit the comment size limit.** Only the verdict is shown; the full report is in the job log.\n");
-    out
+    None
 }
 
 fn head(
@@ -270,16 +284,24 @@ fn levels_line(deny: usize, warn: usize) -> String {
     format!("{deny} deny, {warn} warn")
 }
 
-/// How many resource instances findings stand for.
-fn instances(findings: &[&Finding]) -> usize {
-    findings.iter().map(|f| f.instances.max(1)).sum()
+/// How many distinct resource instances findings name (a project-wide finding names none).
+pub(super) fn instances(findings: &[&Finding]) -> usize {
+    let mut addresses: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for f in findings {
+        if f.addresses.is_empty() {
+            addresses.extend(f.address.as_deref());
+        } else {
+            addresses.extend(f.addresses.iter().map(String::as_str));
+        }
+    }
+    addresses.len()
 }
 
 fn environment_key(f: &Finding) -> String {
     match (&f.resource_environment, &f.address) {
         (Some(env), _) => format!("Resources in **{}**", text(env)),
         (None, Some(_)) => "Resources with no environment signal".to_string(),
-        (None, None) => "Project and configuration".to_string(),
+        (None, None) => "Project-wide".to_string(),
     }
 }
 
@@ -301,6 +323,19 @@ fn deny_section(deny: &[&Finding], detail: Detail) -> String {
     for (env, group) in by_env {
         let _ = writeln!(out, "\n{env}\n");
         out.push_str(&finding_lines(&group, detail));
+    }
+    // What to do next, once for each way out the blocking findings have.
+    let mut nexts: Vec<&str> = Vec::new();
+    for f in deny {
+        if let Some(next) = f.next.as_deref().filter(|n| !nexts.contains(n)) {
+            nexts.push(next);
+        }
+    }
+    if !nexts.is_empty() {
+        out.push('\n');
+    }
+    for next in nexts {
+        let _ = writeln!(out, "> **Next:** {}", text(next));
     }
     out.push('\n');
     out
@@ -402,9 +437,10 @@ fn resource_type(address: &str) -> String {
     }
 }
 
-/// One line per affected resource instance, worst level first.
+/// One line per affected resource instance (with every rule that names it), worst first.
 fn detail_lines(findings: &[&Finding]) -> Vec<String> {
-    let mut lines = Vec::new();
+    let mut by_address: BTreeMap<&str, (Level, Option<&'static str>, Vec<&str>)> = BTreeMap::new();
+    let mut order: Vec<&str> = Vec::new();
     for f in findings {
         let addresses: Vec<&String> = if f.addresses.is_empty() {
             f.address.iter().collect()
@@ -412,24 +448,44 @@ fn detail_lines(findings: &[&Finding]) -> Vec<String> {
             f.addresses.iter().collect()
         };
         for address in addresses {
-            let action = f
-                .action_label()
-                .map(|a| format!(" {}", text(a)))
-                .unwrap_or_default();
-            lines.push(format!(
-                "- {}{action} · {} {}\n",
-                code(address),
-                f.level.as_str(),
-                code(f.rule.as_str())
-            ));
+            let entry = by_address.entry(address).or_insert_with(|| {
+                order.push(address);
+                (f.level, f.action_label(), Vec::new())
+            });
+            entry.0 = entry.0.max(f.level);
+            if !entry.2.contains(&f.rule.as_str()) {
+                entry.2.push(f.rule.as_str());
+            }
         }
     }
-    lines
+    order
+        .iter()
+        .map(|address| {
+            let (level, action, rules) = &by_address[address];
+            let action = action.map(|a| format!(" {}", text(a))).unwrap_or_default();
+            let rules: Vec<String> = rules.iter().map(|r| code(r)).collect();
+            format!(
+                "- {}{action} · {} {}\n",
+                code(address),
+                level.as_str(),
+                rules.join(", ")
+            )
+        })
+        .collect()
 }
 
-fn details_section(lines: &[String], room: usize) -> (String, usize) {
-    if lines.is_empty() {
-        return (String::new(), 0);
+/// The affected resources, collapsed; left out when they would only repeat the findings
+/// (each finding names one resource, and there are no more resources than findings).
+fn details_section(
+    lines: &[String],
+    room: usize,
+    findings: &[&Finding],
+    summarised: bool,
+) -> (String, usize) {
+    let adds_nothing =
+        !summarised && findings.iter().all(|f| f.instances <= 1) && lines.len() <= findings.len();
+    if lines.is_empty() || adds_nothing {
+        return (String::new(), lines.len());
     }
     let mut body = String::new();
     let mut shown = 0;
@@ -510,8 +566,8 @@ fn truncate(s: &mut String, max: usize) {
     s.truncate(end);
 }
 
-/// Free text made inert: Markdown and HTML characters escaped, and a zero-width joiner after `@`
-/// and `#` so that names never mention people or link issues.
+/// Free text made inert without altering it: Markdown and HTML characters escaped, and words
+/// with `@` or `#` in code spans, so that names never mention people or link issues.
 pub fn text(s: &str) -> String {
     let spaced: String = s
         .chars()
@@ -526,27 +582,37 @@ pub fn text(s: &str) -> String {
     // Control characters are shown as escapes (`\u{1b}`), never passed through or dropped.
     let shown = crate::text::visible(&spaced);
     let mut out = String::with_capacity(shown.len() + 8);
-    for c in shown.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
-                out.push('\\');
-                out.push(c);
+    for (i, word) in shown.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        // A word that could mention someone or link an issue (`@team`, `#12`, `org/repo#3`)
+        // goes in a code span, where neither happens; it is shown exactly as it is. Closing
+        // punctuation stays outside.
+        let (word, after) = if word.contains(['@', '#']) {
+            let core = word.trim_end_matches([',', '.', ';', ':', '!', '?', ')']);
+            out.push_str(&code(core));
+            ("", &word[core.len()..])
+        } else {
+            (word, "")
+        };
+        for c in word.chars().chain(after.chars()) {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c => out.push(c),
             }
-            '@' | '#' => {
-                out.push(c);
-                out.push('\u{200D}');
-            }
-            c => out.push(c),
         }
     }
     out
 }
 
-/// A code span that holds any text: the fence is longer than any backtick run inside, and
-/// `@`/`#` get a zero-width joiner so no renderer turns them into mentions or references.
+/// A code span that holds any text exactly: the fence is longer than any backtick run inside.
 pub fn code(s: &str) -> String {
     let clean: String = s
         .chars()
@@ -558,13 +624,9 @@ pub fn code(s: &str) -> String {
             }
         })
         .collect::<String>();
-    let clean: String = crate::text::clip(&crate::text::visible(&clean), MAX_CODE_CHARS)
-        .chars()
-        .flat_map(|c| {
-            let zwj = (c == '@' || c == '#').then_some('\u{200D}');
-            std::iter::once(c).chain(zwj)
-        })
-        .collect();
+    // GitHub and GitLab link no mention or reference inside a code span: the name stays as
+    // it is.
+    let clean: String = crate::text::clip(&crate::text::visible(&clean), MAX_CODE_CHARS);
     let mut longest = 0;
     let mut run = 0;
     for c in clean.chars() {
@@ -604,10 +666,9 @@ mod tests {
 
     #[test]
     fn text_is_inert() {
-        assert_eq!(
-            text("@octocat #12 <b>"),
-            "@\u{200D}octocat #\u{200D}12 &lt;b&gt;"
-        );
+        // Words that could mention or link go in code spans; nothing invisible is inserted.
+        assert_eq!(text("@octocat #12 <b>"), "`@octocat` `#12` &lt;b&gt;");
+        assert!(!text("org/repo#3 @team").contains('\u{200D}'));
         assert_eq!(text("a_b*c"), "a\\_b\\*c");
     }
 
@@ -615,7 +676,11 @@ mod tests {
     fn code_spans_hold_backticks() {
         assert_eq!(code("aws_instance.web"), "`aws_instance.web`");
         assert_eq!(code("a`b"), "`` a`b ``");
-        assert_eq!(code("x@y"), "`x@\u{200D}y`");
+        assert_eq!(
+            code("x@y"),
+            "`x@y`",
+            "a code span mentions nobody: the name stays whole"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod annotations;
 pub mod atlantis;
+pub mod comment;
 pub mod json;
 pub mod markdown;
 pub mod policy_check;

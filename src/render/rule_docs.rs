@@ -22,11 +22,12 @@ pub fn rules_table() -> String {
 /// The `plangate explain RULE` text.
 pub fn explain(rule: &dyn Rule) -> String {
     format!(
-        "# {}\n\nDefault level: {}. {}\n\n{}",
+        "# {}\n\nDefault level: {}. {}\n\n{}\n## What to do next\nEvery blocking finding of this rule ends with it: {}.\n",
         rule.id().as_str(),
         rule.default_level().as_str(),
         capitalise(rule.summary()),
-        rule.docs()
+        rule.docs().trim_end(),
+        rules::next_step(rule, Some("PROJECT"))
     )
 }
 

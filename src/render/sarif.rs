@@ -71,12 +71,16 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     let mut result = json!({
         "ruleId": f.rule,
         "level": level(f.level),
-        "message": {"text": f.message},
+        "message": {"text": match (&f.next, f.level) {
+            (Some(next), Level::Deny) => format!("{} Next: {next}.", f.message),
+            _ => f.message.clone(),
+        }},
         "properties": {
             "project": f.project,
             "action": f.action_label(),
             "resourceEnvironment": f.resource_environment,
             "instances": f.instances,
+            "next": f.next,
         },
     });
     if let Some(i) = rule_index {

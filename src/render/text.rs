@@ -87,7 +87,7 @@ fn findings_table(findings: &[Finding], color: bool) -> String {
             Cell::new(f.rule.as_str()),
             Cell::new(visible(f.project.as_deref().unwrap_or(""))),
             Cell::new(clip(&visible(&resource), MAX_CELL_CHARS)),
-            Cell::new(clip(&visible(&f.message), MAX_CELL_CHARS)),
+            Cell::new(message_with_next(f)),
         ]);
     }
     table.to_string()
@@ -113,6 +113,15 @@ fn counts_line(c: &Counts) -> String {
         }
     }
     format!("[{}]", parts.join(", "))
+}
+
+/// The message, and for a blocking finding what to do about it.
+fn message_with_next(f: &Finding) -> String {
+    let message = clip(&visible(&f.message), MAX_CELL_CHARS);
+    match (&f.next, f.level) {
+        (Some(next), Level::Deny) => format!("{message}\n→ {next}"),
+        _ => message,
+    }
 }
 
 fn paint(text: &str, ink: AnsiColor, bold: bool, color: bool) -> String {

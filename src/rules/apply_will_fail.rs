@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::{Context, Rule};
-use crate::model::finding::{Finding, RuleId};
+use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::level::Level;
 use crate::model::project::DELETION_PROTECTION;
 
@@ -16,6 +16,12 @@ impl Rule for ApplyWillFail {
 
     fn default_level(&self) -> Level {
         Level::Warn
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Fix(
+            "turn the deletion protection off in a change of its own first, or keep the resource",
+        )
     }
 
     fn summary(&self) -> &'static str {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{options_for, Context, Rule};
 use crate::model::change::Action;
-use crate::model::finding::{Finding, RuleId};
+use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::level::Level;
 
 pub struct CollectionCollapse;
@@ -26,6 +26,10 @@ impl Rule for CollectionCollapse {
 
     fn default_level(&self) -> Level {
         Level::Deny
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Intent
     }
 
     fn summary(&self) -> &'static str {

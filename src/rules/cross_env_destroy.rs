@@ -2,7 +2,7 @@
 
 use super::{Context, Rule};
 use crate::model::environment::SignalStrength;
-use crate::model::finding::{Finding, RuleId};
+use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::level::Level;
 
 pub struct CrossEnvDestroy;
@@ -14,6 +14,10 @@ impl Rule for CrossEnvDestroy {
 
     fn default_level(&self) -> Level {
         Level::Deny
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Approval
     }
 
     fn summary(&self) -> &'static str {

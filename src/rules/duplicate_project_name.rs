@@ -4,7 +4,7 @@
 //! `lint` reports each duplicate as this rule's finding, with file:line.
 
 use super::Rule;
-use crate::model::finding::RuleId;
+use crate::model::finding::{RuleId, WayOut};
 use crate::model::level::Level;
 
 pub struct DuplicateProjectName;
@@ -16,6 +16,10 @@ impl Rule for DuplicateProjectName {
 
     fn default_level(&self) -> Level {
         Level::Deny
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Fix("give each project in atlantis.yaml a name of its own")
     }
 
     fn summary(&self) -> &'static str {

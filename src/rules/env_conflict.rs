@@ -2,7 +2,7 @@
 
 use super::{Context, Rule};
 use crate::model::environment::ProjectEnvironment;
-use crate::model::finding::{Finding, Location, RuleId};
+use crate::model::finding::{Finding, Location, RuleId, WayOut};
 use crate::model::level::Level;
 use crate::model::project::Project;
 
@@ -37,6 +37,10 @@ impl Rule for EnvConflict {
 
     fn default_level(&self) -> Level {
         Level::Deny
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Fix("make the names, dirs, workspaces or tags agree, or map the project in plangate.yaml `projects:`")
     }
 
     fn summary(&self) -> &'static str {

@@ -1,7 +1,7 @@
 //! `incomplete-plan`: the plan is marked incomplete (`-target`, deferred changes).
 
 use super::{Context, Rule};
-use crate::model::finding::{Finding, RuleId};
+use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::level::Level;
 
 pub struct IncompletePlan;
@@ -13,6 +13,10 @@ impl Rule for IncompletePlan {
 
     fn default_level(&self) -> Level {
         Level::Warn
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Fix("plan without -target to have every change checked")
     }
 
     fn summary(&self) -> &'static str {

@@ -2,7 +2,7 @@
 //! destroys in another.
 
 use super::{address_list, Context, Rule};
-use crate::model::finding::{Finding, RuleId};
+use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::level::Level;
 
 pub struct IntentMismatch;
@@ -14,6 +14,10 @@ impl Rule for IntentMismatch {
 
     fn default_level(&self) -> Level {
         Level::Deny
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Fix("label the project that destroys (`plangate:destroy:{project}`) if that is meant, or remove its destroys")
     }
 
     fn summary(&self) -> &'static str {

@@ -2,7 +2,7 @@
 
 use super::{address_list, options_for, Context, Rule};
 use crate::model::change::Action;
-use crate::model::finding::{Finding, RuleId};
+use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::level::Level;
 
 pub struct MassDeletion;
@@ -18,6 +18,10 @@ impl Rule for MassDeletion {
 
     fn default_level(&self) -> Level {
         Level::Deny
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Intent
     }
 
     fn summary(&self) -> &'static str {

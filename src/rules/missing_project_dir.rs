@@ -1,7 +1,7 @@
 //! `missing-project-dir`: an atlantis.yaml project whose dir does not exist in the repository.
 
 use super::{Context, Rule};
-use crate::model::finding::{Finding, Location, RuleId};
+use crate::model::finding::{Finding, Location, RuleId, WayOut};
 use crate::model::level::Level;
 
 pub struct MissingProjectDir;
@@ -13,6 +13,10 @@ impl Rule for MissingProjectDir {
 
     fn default_level(&self) -> Level {
         Level::Warn
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Fix("fix the project's dir in atlantis.yaml")
     }
 
     fn summary(&self) -> &'static str {

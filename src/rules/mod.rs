@@ -8,7 +8,7 @@ mod settings;
 pub use rule::{Context, Rule};
 pub use settings::catalog;
 
-use crate::model::finding::Finding;
+use crate::model::finding::{Finding, WayOut};
 use crate::model::policy::RuleOptions;
 use crate::model::project::{Project, ProjectPlan};
 
@@ -74,6 +74,22 @@ pub fn evaluate(ctx: &Context<'_>) -> Vec<Finding> {
 fn at_default_level(rule: &dyn Rule, findings: &mut [Finding]) {
     for f in findings {
         f.level = rule.default_level();
+        f.next = Some(next_step(rule, f.project.as_deref()));
+    }
+}
+
+/// What the author of a pull request can do about a finding of `rule` in `project`.
+pub fn next_step(rule: &dyn Rule, project: Option<&str>) -> String {
+    let target = project.unwrap_or("<project-or-environment>");
+    match rule.way_out() {
+        WayOut::Intent => format!(
+            "if the destroy is meant, declare it: add the pull-request label `plangate:destroy:{target}` (locally `--allow-destroy-in {target}`)"
+        ),
+        WayOut::Approval => format!(
+            "declared intent does not excuse this: it needs an approval by a policy approver, or a change of `rules.{}` in the trusted policy",
+            rule.id()
+        ),
+        WayOut::Fix(text) => text.replace("{project}", target),
     }
 }
 

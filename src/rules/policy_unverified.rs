@@ -2,7 +2,7 @@
 //! the pull request, so a relaxation in it would go unseen.
 
 use super::{Context, Rule};
-use crate::model::finding::{Finding, RuleId};
+use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::level::Level;
 
 pub struct PolicyUnverified;
@@ -14,6 +14,12 @@ impl Rule for PolicyUnverified {
 
     fn default_level(&self) -> Level {
         Level::Warn
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Fix(
+            "fetch the base branch (fetch-depth: 0), pass --base-ref, or give a trusted policy",
+        )
     }
 
     fn summary(&self) -> &'static str {

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::{all, Context, Rule};
-use crate::model::finding::{Finding, Location, RuleId};
+use crate::model::finding::{Finding, Location, RuleId, WayOut};
 use crate::model::level::Level;
 use crate::model::policy::{Policy, Relaxation, RelaxationKind};
 
@@ -18,6 +18,12 @@ impl Rule for PolicyWeakened {
 
     fn default_level(&self) -> Level {
         Level::Deny
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Fix(
+            "land the policy change first, in a pull request of its own, or have it approved",
+        )
     }
 
     fn summary(&self) -> &'static str {

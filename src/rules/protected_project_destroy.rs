@@ -1,7 +1,7 @@
 //! `protected-project-destroy`: a delete or replace in a protected project or environment.
 
 use super::{address_list, Context, Rule};
-use crate::model::finding::{Finding, RuleId};
+use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::level::Level;
 
 pub struct ProtectedProjectDestroy;
@@ -13,6 +13,10 @@ impl Rule for ProtectedProjectDestroy {
 
     fn default_level(&self) -> Level {
         Level::Deny
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Intent
     }
 
     fn summary(&self) -> &'static str {

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{Context, Rule};
 use crate::model::change::ResourceChange;
 use crate::model::environment::{lookup, sensitive_at};
-use crate::model::finding::{Finding, RuleId};
+use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::level::Level;
 use crate::model::policy::{ProtectedMatcher, ProtectedResource, IDENTITY_ATTRIBUTES};
 use crate::model::project::DestroyedResource;
@@ -20,6 +20,10 @@ impl Rule for ProtectedResourceDestroy {
 
     fn default_level(&self) -> Level {
         Level::Deny
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Approval
     }
 
     fn summary(&self) -> &'static str {

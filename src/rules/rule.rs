@@ -1,7 +1,7 @@
 //! The [`Rule`] trait every rule implements, and the [`Context`] a rule may look at.
 
 use crate::model::atlantis::AtlantisConfig;
-use crate::model::finding::{Finding, RuleId};
+use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::intent::DestroyIntent;
 use crate::model::level::Level;
 use crate::model::policy::{Policy, PolicyReview};
@@ -26,6 +26,8 @@ pub trait Rule: Sync {
     /// The full Markdown documentation for `plangate explain` and the README: what it
     /// catches, why (the incident), an example, how to configure or silence it.
     fn docs(&self) -> &'static str;
+    /// How a finding of this rule can be resolved, said after every blocking finding.
+    fn way_out(&self) -> WayOut;
     /// Option names the rule accepts under `rules.<id>` besides `level`.
     fn options(&self) -> &'static [&'static str] {
         &[]

@@ -1,7 +1,7 @@
 //! `shared-state`: two projects in atlantis.yaml manage one dir + workspace, that is one state.
 
 use super::{Context, Rule};
-use crate::model::finding::{Finding, Location, RuleId};
+use crate::model::finding::{Finding, Location, RuleId, WayOut};
 use crate::model::level::Level;
 
 pub struct SharedState;
@@ -50,6 +50,10 @@ impl Rule for SharedState {
 
     fn default_level(&self) -> Level {
         Level::Deny
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Fix("give each project its own dir, workspace or backend")
     }
 
     fn summary(&self) -> &'static str {

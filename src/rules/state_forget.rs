@@ -2,7 +2,7 @@
 
 use super::{Context, Rule};
 use crate::model::change::Action;
-use crate::model::finding::{Finding, RuleId};
+use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::level::Level;
 
 pub struct StateForget;
@@ -14,6 +14,10 @@ impl Rule for StateForget {
 
     fn default_level(&self) -> Level {
         Level::Warn
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Fix("make sure something else manages the object from now on")
     }
 
     fn summary(&self) -> &'static str {

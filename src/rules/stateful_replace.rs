@@ -2,7 +2,7 @@
 
 use super::{Context, Rule};
 use crate::input::policy::glob;
-use crate::model::finding::{Finding, RuleId};
+use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::level::Level;
 
 pub struct StatefulReplace;
@@ -105,6 +105,10 @@ impl Rule for StatefulReplace {
 
     fn default_level(&self) -> Level {
         Level::Deny
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Approval
     }
 
     fn summary(&self) -> &'static str {

@@ -2,7 +2,7 @@
 
 use super::{Context, Rule};
 use crate::model::environment::ProjectEnvironment;
-use crate::model::finding::{Finding, Location, RuleId};
+use crate::model::finding::{Finding, Location, RuleId, WayOut};
 use crate::model::level::Level;
 
 pub struct UnknownEnvironment;
@@ -14,6 +14,10 @@ impl Rule for UnknownEnvironment {
 
     fn default_level(&self) -> Level {
         Level::Deny
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Fix("map the project to its environment in plangate.yaml `projects:`, or name it after its environment")
     }
 
     fn summary(&self) -> &'static str {

@@ -1,7 +1,7 @@
 //! `untagged-destroy`: a destroyed resource carries no environment signal.
 
 use super::{Context, Rule};
-use crate::model::finding::{Finding, RuleId};
+use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::level::Level;
 
 pub struct UntaggedDestroy;
@@ -13,6 +13,10 @@ impl Rule for UntaggedDestroy {
 
     fn default_level(&self) -> Level {
         Level::Warn
+    }
+
+    fn way_out(&self) -> WayOut {
+        WayOut::Fix("tag the resource with its environment (`env`)")
     }
 
     fn summary(&self) -> &'static str {

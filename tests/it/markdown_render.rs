@@ -208,6 +208,10 @@ fn names_never_mention_link_or_break_out() {
     );
     let out = markdown::render(&report);
     snapshot("markdown_escaping", &out);
+    // Names are kept exactly as they are, and what could mention or link is only ever inside a
+    // code span (where GitHub and GitLab link nothing); nothing invisible is inserted.
+    assert!(!out.contains('\u{200D}'), "an inserted joiner");
+    let outside_code = without_code_spans(&out);
     for raw in [
         "@octocat",
         "@platform-team",
@@ -219,7 +223,15 @@ fn names_never_mention_link_or_break_out() {
         "<b>",
         "**bold**",
     ] {
-        assert!(!out.contains(raw), "{raw} survives unescaped");
+        assert!(!outside_code.contains(raw), "{raw} outside a code span");
+    }
+    for name in [
+        "aws_iam_user.@octocat",
+        "github_team.#12",
+        "acme/infra#7",
+        "@platform-team",
+    ] {
+        assert!(out.contains(&format!("`{name}`")), "{name} is shown whole");
     }
     // Names stay inside code spans: one marker line (the first), one closing </details> line.
     assert_eq!(
@@ -229,11 +241,58 @@ fn names_never_mention_link_or_break_out() {
         1
     );
     assert_eq!(parse_marker(&out).unwrap().project, "app@team");
-    assert_eq!(out.lines().filter(|l| l.trim() == "</details>").count(), 1);
+    assert_eq!(
+        out.lines().filter(|l| l.trim() == "</details>").count(),
+        out.lines().filter(|l| l.starts_with("<details>")).count()
+    );
     assert!(out
         .lines()
         .filter(|l| l.contains("</details><!--"))
         .all(|l| l.starts_with("- ")));
+}
+
+/// The text with every code span (of any number of backticks) taken out, and the HTML comment
+/// that starts the comment too.
+fn without_code_spans(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines().filter(|l| !l.starts_with("<!-- plangate:")) {
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            // A backslash-escaped backtick is text, not a fence.
+            if chars[i] == '\\' && i + 1 < chars.len() {
+                out.push(chars[i]);
+                out.push(chars[i + 1]);
+                i += 2;
+                continue;
+            }
+            if chars[i] != '`' {
+                out.push(chars[i]);
+                i += 1;
+                continue;
+            }
+            let fence = chars[i..].iter().take_while(|c| **c == '`').count();
+            let mut j = i + fence;
+            let mut closed = None;
+            while j < chars.len() {
+                let run = chars[j..].iter().take_while(|c| **c == '`').count();
+                if run == fence {
+                    closed = Some(j + run);
+                    break;
+                }
+                j += run.max(1);
+            }
+            match closed {
+                Some(end) => i = end,
+                None => {
+                    out.extend(&chars[i..]);
+                    break;
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// A 20,000-resource destroy spread over types and environments, with warnings too.
