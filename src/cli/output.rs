@@ -28,8 +28,21 @@ pub(super) fn stdout_style() -> Style {
     let choice = anstream::AutoStream::choice(&std::io::stdout());
     Style {
         color: choice != anstream::ColorChoice::Never,
+        width: stdout_width(),
         note: None,
     }
+}
+
+/// The terminal's width; `$COLUMNS` or the default when stdout is no terminal.
+fn stdout_width() -> usize {
+    if let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size_of(std::io::stdout()) {
+        return usize::from(w);
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .filter(|w| *w >= 40)
+        .unwrap_or(crate::render::DEFAULT_WIDTH)
 }
 
 pub(super) fn append_file(path: &Path, text: &str) -> Result<()> {

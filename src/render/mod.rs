@@ -46,14 +46,29 @@ impl Format {
 pub struct Style {
     /// ANSI colour: only on a terminal, never with `NO_COLOR`.
     pub color: bool,
+    /// Columns the text report and the rule table wrap to (0: [`DEFAULT_WIDTH`]).
+    pub width: usize,
     /// What the command did about the verdict, for the `atlantis` format's first line (`the
     /// plan was deleted, nothing can be applied`).
     pub note: Option<String>,
 }
 
+/// The width of output that goes to no terminal (a log, a file, a pipe).
+pub const DEFAULT_WIDTH: usize = 100;
+
+impl Style {
+    pub fn width(&self) -> usize {
+        if self.width == 0 {
+            DEFAULT_WIDTH
+        } else {
+            self.width
+        }
+    }
+}
+
 pub fn render(format: Format, report: &Report, style: &Style) -> String {
     match format {
-        Format::Text => text::render(report, style.color),
+        Format::Text => text::render(report, style.color, style.width()),
         Format::Json => json::render(report),
         Format::Atlantis => atlantis::render(report, style.note.as_deref()),
         Format::Sarif => sarif::render(report),

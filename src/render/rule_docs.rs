@@ -3,20 +3,20 @@
 
 use crate::rules::{self, Rule};
 
-/// The `plangate rules` table.
-pub fn rules_table() -> String {
-    let mut table = comfy_table::Table::new();
-    table
-        .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .set_header(vec!["rule", "default", "summary"]);
+/// The `plangate rules` list: each rule's id and default level, its summary wrapped beneath,
+/// to `width` columns.
+pub fn rules_table(width: usize) -> String {
+    let mut out = String::new();
+    let longest = rules::all().iter().map(|r| r.id().as_str().len()).max().unwrap_or(0);
     for rule in rules::all() {
-        table.add_row(vec![
+        out.push_str(&format!(
+            "{:<longest$}  {}\n",
             rule.id().as_str(),
-            rule.default_level().as_str(),
-            rule.summary(),
-        ]);
+            rule.default_level().as_str()
+        ));
+        out.push_str(&super::text::wrap(&format!("    {}", rule.summary()), width, "    "));
     }
-    format!("{table}\n")
+    out
 }
 
 /// The `plangate explain RULE` text.

@@ -1,126 +1,205 @@
-//! The terminal report: a verdict per project, a table of findings, a closing verdict line.
+//! The terminal report: a verdict line per project, then each finding as a short block (its
+//! level, rule and resource on one line, the message and what to do next wrapped beneath), then
+//! a closing verdict line. Lines are wrapped at words to the width given (the terminal's, or a
+//! fixed one when the output is not a terminal); colour codes never count as width. Rule ids
+//! and names are never split. A report with very many findings shows the first ones and says
+//! how many more there are.
 
 use std::fmt::Write;
 
 use anstyle::AnsiColor;
 
-use crate::text::{clip, visible};
-
-/// Longest cell text: the table wraps each cell at a cost that grows with its square.
-const MAX_CELL_CHARS: usize = 600;
-use comfy_table::{presets, Cell, ContentArrangement, Table};
-
 use crate::model::finding::Finding;
 use crate::model::level::Level;
 use crate::report::{Counts, Report, Verdict};
+use crate::text::{clip, visible};
 
-pub fn render(report: &Report, color: bool) -> String {
+/// Longest text of one finding's message: wrapping costs grow with it.
+const MAX_CELL_CHARS: usize = 600;
+/// Findings shown in full; the rest are counted. (Every one is in `--format json`.)
+pub const MAX_FINDINGS: usize = 200;
+/// Indentation of a finding's message under its first line.
+const INDENT: &str = "      ";
+
+pub fn render(report: &Report, color: bool, width: usize) -> String {
+    let width = width.max(40);
     let mut out = String::new();
     for project in &report.projects {
-        let env = project
-            .environment
-            .as_deref()
-            .unwrap_or("unknown environment");
-        let _ = writeln!(
-            out,
-            "{} {} ({env}) {}",
-            verdict_word(project.verdict, color),
-            visible(&project.name),
-            counts_line(&project.counts)
-        );
-        if !project.complete {
-            let _ = writeln!(
-                out,
-                "  note: incomplete plan; only the changes shown were checked"
-            );
-        }
-        if project.drift > 0 {
-            let _ = writeln!(
-                out,
-                "  note: {} changes made outside Terraform (drift) were not counted as planned",
-                project.drift
-            );
-        }
-        for a in &project.destroy_actions {
-            let _ = writeln!(
-                out,
-                "  note: destroying {} runs {} ({})",
-                a.resource, a.action, a.event
-            );
-        }
+        out.push_str(&project_lines(project, color, width));
     }
     if !report.findings.is_empty() {
         if !report.projects.is_empty() {
             out.push('\n');
         }
-        out.push_str(&findings_table(&report.findings, color));
-        out.push('\n');
+        let one_project = report.projects.len() == 1;
+        let mut said: Vec<&str> = Vec::new();
+        for f in report.findings.iter().take(MAX_FINDINGS) {
+            // What to do next is said once for each way out, at its first finding.
+            let next = f
+                .next
+                .as_deref()
+                .filter(|n| f.level == Level::Deny && !said.contains(n));
+            if let Some(next) = next {
+                said.push(next);
+            }
+            out.push_str(&finding_block(f, next, color, width, one_project));
+        }
+        if report.findings.len() > MAX_FINDINGS {
+            let hidden = &report.findings[MAX_FINDINGS..];
+            let deny = hidden.iter().filter(|f| f.level == Level::Deny).count();
+            let _ = writeln!(
+                out,
+                "... and {} more findings ({deny} deny, {} warn): `--format json` lists them all",
+                hidden.len(),
+                hidden.len() - deny
+            );
+        }
     }
     let deny = report.count(Level::Deny);
     let warn = report.count(Level::Warn);
+    if report.findings.is_empty() {
+        out.push('\n');
+    }
     let _ = writeln!(
         out,
-        "\nplangate: {} ({deny} deny, {warn} warn)",
+        "plangate: {} ({deny} deny, {warn} warn)",
         verdict_word(report.verdict, color)
     );
     out
 }
 
-fn findings_table(findings: &[Finding], color: bool) -> String {
-    let mut table = Table::new();
-    table
-        .load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec!["level", "rule", "project", "resource", "message"]);
-    if !color {
-        // Not a terminal: a fixed width keeps logs readable and output deterministic.
-        table.set_width(160);
+fn project_lines(project: &crate::report::ProjectReport, color: bool, width: usize) -> String {
+    let env = project
+        .environment
+        .as_deref()
+        .unwrap_or("unknown environment");
+    let mut out = format!(
+        "{} {}\n",
+        verdict_word(project.verdict, color),
+        wrap(
+            &format!("{} ({env}): {}", visible(&project.name), counts_line(&project.counts)),
+            width.saturating_sub(6),
+            INDENT
+        )
+        .trim_end()
+    );
+    let mut notes = Vec::new();
+    if !project.complete {
+        notes.push("incomplete plan; only the changes shown were checked".to_string());
     }
-    for f in findings {
-        let resource = match (&f.address, &f.location) {
-            (Some(a), _) => a.clone(),
-            (None, Some(l)) => l.to_string(),
-            (None, None) => String::new(),
-        };
-        table.add_row(vec![
-            Cell::new(level_word(f.level, color)),
-            Cell::new(f.rule.as_str()),
-            Cell::new(visible(f.project.as_deref().unwrap_or(""))),
-            Cell::new(clip(&visible(&resource), MAX_CELL_CHARS)),
-            Cell::new(message_with_next(f)),
-        ]);
+    if project.drift > 0 {
+        notes.push(format!(
+            "{} changes made outside Terraform (drift) were not counted as planned",
+            project.drift
+        ));
     }
-    table.to_string()
+    for a in &project.destroy_actions {
+        notes.push(format!(
+            "destroying {} runs {} ({})",
+            visible(&a.resource),
+            visible(&a.action),
+            a.event
+        ));
+    }
+    for note in notes {
+        out.push_str(&wrap(&format!("  note: {note}"), width, INDENT));
+    }
+    out
+}
+
+/// `deny  cross-env-destroy  aws_eks_cluster.cluster (delete)`, then the message and, for a
+/// blocking finding, what to do next, wrapped and indented.
+fn finding_block(
+    f: &Finding,
+    next: Option<&str>,
+    color: bool,
+    width: usize,
+    one_project: bool,
+) -> String {
+    let mut head = f.rule.as_str().to_string();
+    match (&f.address, &f.location) {
+        (Some(a), _) => {
+            let _ = write!(head, "  {}", clip(&visible(a), MAX_CELL_CHARS));
+        }
+        (None, Some(l)) => {
+            let _ = write!(head, "  {}", visible(&l.to_string()));
+        }
+        (None, None) => {}
+    }
+    if let Some(action) = f.action_label() {
+        let _ = write!(head, " ({action})");
+    }
+    if let (Some(project), false) = (&f.project, one_project) {
+        let _ = write!(head, " in {}", visible(project));
+    }
+    let mut out = String::new();
+    // The level word is padded to one width; its colour is added after wrapping.
+    let first = wrap(&format!("{} {head}", f.level.as_str()), width, INDENT);
+    let level = f.level.as_str();
+    out.push_str(&first.replacen(level, &level_word(f.level, color), 1));
+    out.push_str(&wrap(
+        &format!("{INDENT}{}", clip(&visible(&f.message), MAX_CELL_CHARS)),
+        width,
+        INDENT,
+    ));
+    if let Some(next) = next {
+        out.push_str(&wrap(&format!("{INDENT}→ {next}"), width, INDENT));
+    }
+    out.push('\n');
+    out
+}
+
+/// `text` wrapped at spaces into lines of at most `width` characters (a word longer than that
+/// gets a line of its own), continuation lines indented by `indent`; each line ends in `\n`.
+pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let leading: String = text.chars().take_while(|c| *c == ' ').collect();
+    let mut out = String::new();
+    let mut line = leading.clone();
+    let mut line_len = leading.chars().count();
+    let mut empty = true;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let len = word.chars().count();
+        if !empty && line_len + 1 + len > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = indent.to_string();
+            line_len = indent.chars().count();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+            line_len += 1;
+        }
+        line.push_str(word);
+        line_len += len;
+        empty = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
 }
 
 fn counts_line(c: &Counts) -> String {
-    let mut parts = vec![
-        format!("{} create", c.create),
-        format!("{} update", c.update),
-        format!("{} replace", c.replace),
-        format!("{} delete", c.delete),
-    ];
-    for (n, label) in [
+    let parts: Vec<String> = [
+        (c.delete, "delete"),
+        (c.replace, "replace"),
         (c.replace_keep, "replace-keep"),
+        (c.update, "update"),
+        (c.create, "create"),
         (c.forget, "forget"),
         (c.moved, "move"),
         (c.import, "import"),
         (c.read, "read"),
         (c.ephemeral, "ephemeral"),
-    ] {
-        if n > 0 {
-            parts.push(format!("{n} {label}"));
-        }
-    }
-    format!("[{}]", parts.join(", "))
-}
-
-/// The message, and for a blocking finding what to do about it.
-fn message_with_next(f: &Finding) -> String {
-    let message = clip(&visible(&f.message), MAX_CELL_CHARS);
-    match (&f.next, f.level) {
-        (Some(next), Level::Deny) => format!("{message}\n→ {next}"),
-        _ => message,
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, label)| format!("{n} {label}"))
+    .collect();
+    if parts.is_empty() {
+        "no changes".into()
+    } else {
+        parts.join(", ")
     }
 }
 
@@ -148,5 +227,82 @@ fn level_word(l: Level, color: bool) -> String {
         Level::Deny => paint("deny", AnsiColor::Red, false, color),
         Level::Warn => paint("warn", AnsiColor::Yellow, false, color),
         Level::Allow => "allow".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strip(s: &str) -> String {
+        let mut out = String::new();
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                for d in chars.by_ref() {
+                    if d == 'm' {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    fn report() -> Report {
+        let findings = vec![
+            Finding::new(
+                "cross-env-destroy",
+                "project rosey-staging (staging) would delete aws_eks_node_group.nodes[*], which belongs to development (tag env=dev; 3 instances)",
+            )
+            .project_name("rosey-staging")
+            .address("aws_eks_node_group.nodes[*]"),
+            Finding::new("untagged-destroy", "no tag").at_most(Level::Warn),
+        ];
+        let mut r = Report::lint(&crate::pipeline::builtin_policy(), findings);
+        r.findings[0].next = Some("declared intent does not excuse this".into());
+        r
+    }
+
+    #[test]
+    fn lines_fit_the_width_and_no_word_is_split() {
+        for width in [60, 80, 120] {
+            for color in [false, true] {
+                let out = render(&report(), color, width);
+                for line in strip(&out).lines() {
+                    assert!(line.chars().count() <= width, "{width}: {line:?}");
+                }
+                let plain = strip(&out);
+                assert!(plain.contains("cross-env-destroy"), "rule ids are whole: {plain}");
+                assert!(plain.contains("aws_eks_node_group.nodes[*]"), "names are whole");
+                assert!(plain.contains("→ declared intent does not excuse this"));
+            }
+        }
+    }
+
+    #[test]
+    fn colour_never_counts_as_width() {
+        let plain = render(&report(), false, 80);
+        let coloured = strip(&render(&report(), true, 80));
+        assert_eq!(plain, coloured);
+    }
+
+    #[test]
+    fn many_findings_say_how_many_more() {
+        let findings = (0..MAX_FINDINGS + 50)
+            .map(|i| Finding::new("cross-env-destroy", format!("msg {i}")))
+            .collect();
+        let r = Report::lint(&crate::pipeline::builtin_policy(), findings);
+        let out = render(&r, false, 80);
+        assert!(out.contains("... and 50 more findings (50 deny, 0 warn)"), "{out}");
+    }
+
+    #[test]
+    fn wrap_keeps_words_whole() {
+        let out = wrap("aaa bbb ccc ddd", 8, "  ");
+        assert_eq!(out, "aaa bbb\n  ccc\n  ddd\n");
+        assert_eq!(wrap("averyveryverylongword x", 5, " "), "averyveryverylongword\n x\n");
     }
 }
