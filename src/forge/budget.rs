@@ -93,11 +93,6 @@ impl Clock {
         self.doing.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// The configured total, for messages ("gave up ... after 60 s").
-    pub(crate) fn total(&self) -> Duration {
-        self.budget.total()
-    }
-
     /// Charge the time this piece of work took to the run's budget.
     pub(crate) fn finish(&self) {
         let took = Instant::now().saturating_duration_since(self.started);

@@ -263,7 +263,8 @@ impl Api {
     ) -> Result<Answer, ForgeError> {
         let what = format!("{} {}", method.as_str(), strip_query(path));
         let attempts = self.retry.attempts.max(1);
-        let out_of_time = Cell::new(false);
+        // The wait that did not fit before the deadline, and the `Retry-After` behind it.
+        let unfit: Cell<Option<(Duration, Option<Duration>)>> = Cell::new(None);
         let attempt = || async {
             self.clock.doing(format!("{what}: no answer"));
             let failure = match self.send(method, path, body).await {
@@ -290,22 +291,24 @@ impl Api {
                 if self.clock.fits(wait) {
                     Some(wait)
                 } else {
-                    out_of_time.set(true);
+                    unfit.set(Some((wait, retry_after)));
                     None
                 }
             })
             .await;
         outcome.map_err(|f| match f {
             Failure::Final(e) => e,
-            Failure::Retry(last, _) if out_of_time.get() || self.clock.left().is_zero() => {
-                ForgeError::out_of_time(format!(
-                    "{last} (no time left for another try within {})",
-                    seconds(self.clock.total())
-                ))
+            Failure::Retry(last, _) if !self.clock.fits(Duration::ZERO) => {
+                ForgeError::out_of_time(format!("{last} (no time left for another try)"))
             }
-            Failure::Retry(last, _) => {
-                ForgeError::new(format!("{last} (gave up after {attempts} tries)"))
-            }
+            Failure::Retry(last, _) => match unfit.get() {
+                Some((wait, retry_after)) => ForgeError::out_of_time(format!(
+                    "{last}; the next try, {}, would come after the {} left",
+                    describe_wait(wait, retry_after),
+                    seconds(self.clock.left())
+                )),
+                None => ForgeError::new(format!("{last} (gave up after {attempts} tries)")),
+            },
         })
     }
 
@@ -346,6 +349,18 @@ impl Api {
             }
         }
         Ok(items)
+    }
+}
+
+/// "in 10 s (Retry-After: 3600 s, capped)", "in 4 s".
+fn describe_wait(wait: Duration, retry_after: Option<Duration>) -> String {
+    match retry_after {
+        Some(asked) if asked > wait => format!(
+            "in {} (the server asked for {}, more than plangate waits)",
+            seconds(wait),
+            seconds(asked)
+        ),
+        _ => format!("in {}", seconds(wait)),
     }
 }
 

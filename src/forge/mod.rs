@@ -528,8 +528,10 @@ where
                 "the forge time of this run was already spent (see --forge-timeout)",
             ));
         }
-        // The requests keep to the deadline themselves; this is the backstop.
-        match tokio::time::timeout_at(clock.deadline(), work(clock.clone())).await {
+        // The requests keep to the deadline themselves (and say what timed out); this is the
+        // backstop, a moment later, for anything that does not.
+        let backstop = clock.deadline() + Duration::from_millis(250);
+        match tokio::time::timeout_at(backstop, work(clock.clone())).await {
             Ok(result) => result,
             Err(_) => Err(ForgeError::out_of_time(
                 clock
@@ -541,15 +543,17 @@ where
     clock.finish();
     // A name lookup still running on a blocking thread must not hold the process.
     runtime.shutdown_background();
-    result.map_err(|e| {
-        if e.is_out_of_time() {
-            ForgeError::out_of_time(format!(
-                "gave up on {what} after {}: {e}",
-                seconds(settings.forge_time.total())
-            ))
-        } else {
-            e
+    let total = seconds(settings.forge_time.total());
+    result.map_err(|e| match e.is_out_of_time() {
+        // The time ran out.
+        true if settings.forge_time.remaining().is_zero() => {
+            ForgeError::out_of_time(format!("gave up on {what} after {total}: {e}"))
         }
+        // The next try would not have fitted in what was left.
+        true => ForgeError::out_of_time(format!(
+            "gave up on {what} early, within the {total} of --forge-timeout: {e}"
+        )),
+        false => e,
     })
 }
 

@@ -42,6 +42,7 @@ impl Recorded {
 pub struct Canned {
     pub status: u16,
     pub content_type: &'static str,
+    pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
@@ -163,9 +164,22 @@ impl FakeServer {
     }
 
     pub fn queue(&self, status: u16, content_type: &'static str, body: &str) {
+        self.push(status, content_type, &[], body);
+    }
+
+    /// A canned JSON answer with extra headers (`Retry-After`, ...).
+    pub fn queue_with_headers(&self, status: u16, headers: &[(&str, &str)], body: &str) {
+        self.push(status, "application/json", headers, body);
+    }
+
+    fn push(&self, status: u16, content_type: &'static str, headers: &[(&str, &str)], body: &str) {
         self.state.lock().unwrap().canned.push_back(Canned {
             status,
             content_type,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             body: body.into(),
         });
     }
@@ -237,7 +251,7 @@ fn serve(
             .find(|(route, _)| request.path().contains(route.as_str()))
             .map(|(_, how)| how.clone());
         match (s.canned.pop_front(), misbehaviour) {
-            (Some(c), _) => Reply::Normal((c.status, c.content_type, Vec::new(), c.body)),
+            (Some(c), _) => Reply::Normal((c.status, c.content_type, c.headers, c.body)),
             (None, Some(how)) => Reply::Misbehave(how),
             (None, None) => Reply::Normal(match flavor {
                 Flavor::GitHub => github(&request, &mut s, port),
