@@ -11,6 +11,8 @@ use tokio::time::Instant;
 
 /// The default of `--forge-timeout`.
 pub const DEFAULT_FORGE_TIMEOUT: Duration = Duration::from_secs(60);
+/// No budget is longer (a day), so that a deadline can always be computed.
+const LONGEST: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The forge time of one run, shared by every clone.
 #[derive(Debug, Clone)]
@@ -28,7 +30,7 @@ impl Default for TimeBudget {
 impl TimeBudget {
     pub fn new(total: Duration) -> TimeBudget {
         TimeBudget {
-            total,
+            total: total.min(LONGEST),
             spent: Arc::new(Mutex::new(Duration::ZERO)),
         }
     }
@@ -128,6 +130,9 @@ mod tests {
         // Clones share the budget.
         budget.clone().start().finish();
         assert!(budget.remaining() <= left);
+        let huge = TimeBudget::new(Duration::from_secs(u64::MAX));
+        assert_eq!(huge.total(), LONGEST, "capped, not an overflow");
+        assert!(huge.start().left() > Duration::ZERO);
         let spent = TimeBudget::new(Duration::ZERO);
         assert_eq!(spent.start().left(), Duration::ZERO);
         assert_eq!(seconds(Duration::from_secs(60)), "60 s");
