@@ -101,6 +101,15 @@ pub struct CommentArgs {
     /// Also set a commit status `plangate/<project>` on the head commit, for branch protection
     #[arg(long)]
     pub commit_status: bool,
+    /// Seconds all the forge work of the run may take together (labels, comment, statuses); then plangate gives up on it with a warning
+    #[arg(
+        long,
+        env = "PLANGATE_FORGE_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub forge_timeout: u64,
 }
 
 impl From<&CommentArgs> for forge::CommentArgs {
@@ -112,6 +121,7 @@ impl From<&CommentArgs> for forge::CommentArgs {
             github_api_url: a.github_api_url.clone(),
             gitlab_api_url: a.gitlab_api_url.clone(),
             commit_status: a.commit_status,
+            forge_timeout: Some(a.forge_timeout),
         }
     }
 }

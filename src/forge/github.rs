@@ -2,9 +2,19 @@
 //! by its marker (on every page of comments) and by its author, then updated in place or
 //! created; extra copies left by an interrupted run are removed. Optionally a commit status
 //! `plangate/<project>` per project. Works against any base URL (GitHub Enterprise, tests).
+//!
+//! Which comments are ours: those whose author's login is exactly the token's own, asked of
+//! `GET /user` (personal and OAuth tokens) or, where that is refused (GitHub App installation
+//! tokens, the Actions token), of the GraphQL `viewer` (which names the app's bot,
+//! `<app>[bot]`, or `github-actions[bot]`); in GitHub Actions, where both are refused,
+//! `github-actions[bot]`. The marker alone never makes a comment ours, and neither does being
+//! written by some app's bot: any installed app can post a copy of our marker. When the
+//! author cannot be known, nothing is edited or deleted; a new comment is created and a warning
+//! says why.
 
 use serde_json::{json, Value};
 
+use super::budget::Clock;
 use super::http::{encode_segment, Answer, Api, ApiSpec, Method};
 use super::{ForgeError, GitHubTarget, Settings};
 use crate::render::markdown;
@@ -16,7 +26,11 @@ struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    fn open(target: &'a GitHubTarget, settings: &'a Settings) -> Result<Session<'a>, ForgeError> {
+    fn open(
+        target: &'a GitHubTarget,
+        settings: &'a Settings,
+        clock: Clock,
+    ) -> Result<Session<'a>, ForgeError> {
         let api = Api::new(ApiSpec {
             platform: "GitHub",
             token_hint: "PLANGATE_GITHUB_TOKEN or GITHUB_TOKEN",
@@ -30,6 +44,7 @@ impl<'a> Session<'a> {
             rate_limit_header: "x-ratelimit-remaining",
             timeout: settings.timeout,
             retry: settings.retry,
+            clock,
         })?;
         Ok(Session { api, target })
     }
@@ -55,29 +70,56 @@ impl<'a> Session<'a> {
         self.api.all_pages(path).await
     }
 
-    /// Who our comments are written by; `None` when the token cannot tell (then the marker
-    /// at the start of the body is the only test).
+    /// The login our comments are written by; `None` when the token cannot tell (then no
+    /// comment is ours). See the module's documentation for the order asked in.
     async fn login(&self) -> Result<Option<String>, ForgeError> {
         match self.call(Method::Get, &self.api.path("/user"), None).await {
-            Ok(answer) => Ok(answer
-                .json
-                .get("login")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .or_else(|| self.target.fallback_login.clone())),
-            // The Actions token may not read /user; a bad token fails on the next call anyway.
-            Err(e) if e.to_string().contains("403") => Ok(self.target.fallback_login.clone()),
-            Err(e) => Err(e),
+            Ok(answer) => {
+                if let Some(login) = login_of(answer.json.get("login")) {
+                    return Ok(Some(login));
+                }
+            }
+            Err(e) if refused(&e) => {}
+            Err(e) => return Err(e),
         }
+        let query = json!({ "query": "query { viewer { login } }" });
+        match self
+            .call(Method::Post, &self.api.graphql_path(), Some(&query))
+            .await
+        {
+            Ok(answer) => {
+                if let Some(login) = login_of(answer.json.pointer("/data/viewer/login")) {
+                    return Ok(Some(login));
+                }
+            }
+            Err(e) if refused(&e) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(self.target.fallback_login.clone())
     }
+}
+
+/// A login as GitHub spells them: not empty, no spaces.
+fn login_of(value: Option<&Value>) -> Option<String> {
+    value
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.contains(char::is_whitespace))
+        .map(str::to_string)
+}
+
+/// The token may not ask who it is (403), or the endpoint is not there (404).
+fn refused(e: &ForgeError) -> bool {
+    matches!(e.status(), Some(403 | 404)) && !e.is_out_of_time()
 }
 
 /// The names of the pull request's labels.
 pub(crate) async fn labels(
     target: &GitHubTarget,
     settings: &Settings,
+    clock: Clock,
 ) -> Result<Vec<String>, ForgeError> {
-    let session = Session::open(target, settings)?;
+    let session = Session::open(target, settings, clock)?;
     let path = session.repo_route(&format!("/issues/{}/labels?per_page=100", target.pr));
     let labels = session.pages(path).await?;
     Ok(labels
@@ -86,50 +128,68 @@ pub(crate) async fn labels(
         .collect())
 }
 
-/// One comment per project: updated when ours exists, else created.
+/// One comment per project: updated when ours exists, else created. Returns what the run
+/// should be warned of although the comments were posted.
 pub(crate) async fn publish(
     report: &Report,
     target: &GitHubTarget,
     settings: &Settings,
-) -> Result<(), ForgeError> {
-    let session = Session::open(target, settings)?;
+    clock: Clock,
+) -> Result<Vec<String>, ForgeError> {
+    let session = Session::open(target, settings, clock)?;
     let login = session.login().await?;
-    let comments = session
-        .pages(session.repo_route(&format!("/issues/{}/comments?per_page=100", target.pr)))
-        .await?;
+    let comments = match &login {
+        Some(_) => {
+            session
+                .pages(session.repo_route(&format!("/issues/{}/comments?per_page=100", target.pr)))
+                .await?
+        }
+        // Nothing could be ours: no need to read them.
+        None => Vec::new(),
+    };
     let mut problems = Vec::new();
     for project in &report.projects {
         let Some(body) = markdown::render_project(report, &project.name, settings.budget) else {
             continue;
         };
-        let ours: Vec<&Value> = comments
-            .iter()
-            .filter(|c| is_ours(c, &project.name, login.as_deref()))
-            .collect();
-        let result = upsert(&session, &ours, &body).await;
-        let url = match result {
+        let ours: Vec<&Value> = match login.as_deref() {
+            Some(login) => comments
+                .iter()
+                .filter(|c| is_ours(c, &project.name, login))
+                .collect(),
+            None => Vec::new(),
+        };
+        let url = match upsert(&session, &ours, &body).await {
             Ok(url) => url,
+            Err(e) if e.is_out_of_time() => return Err(e),
             Err(e) => {
                 problems.push(format!("{}: {e}", project.name));
                 continue;
             }
         };
         if settings.commit_status {
-            if let Err(e) = status(&session, project, url.as_deref()).await {
-                problems.push(format!("{}: commit status: {e}", project.name));
+            match status(&session, project, url.as_deref()).await {
+                Err(e) if e.is_out_of_time() => return Err(e),
+                Err(e) => problems.push(format!("{}: commit status: {e}", project.name)),
+                Ok(()) => {}
             }
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(ForgeError::new(problems.join("; ")))
+    if !problems.is_empty() {
+        return Err(ForgeError::new(problems.join("; ")));
     }
+    Ok(match login {
+        Some(_) => Vec::new(),
+        None => vec![UNKNOWN_AUTHOR.to_string()],
+    })
 }
 
-/// A comment is ours when it starts with the marker of this project and, when we know who we
-/// are, was written by us: a person quoting or copying our comment is left alone.
-fn is_ours(comment: &Value, project: &str, login: Option<&str>) -> bool {
+/// The warning when the token cannot say who it is.
+const UNKNOWN_AUTHOR: &str = "pull-request comment: GitHub does not tell this token who it is (GET /user and the GraphQL viewer were refused), so plangate cannot recognise its own comments: it created a new one and edited or deleted none; a token that may read its own user lets it update the comment in place";
+
+/// A comment is ours when it starts with the marker of this project and was written by the
+/// token's own login: a person or another app quoting or copying our comment is left alone.
+fn is_ours(comment: &Value, project: &str, login: &str) -> bool {
     let body = comment
         .get("body")
         .and_then(Value::as_str)
@@ -137,13 +197,8 @@ fn is_ours(comment: &Value, project: &str, login: Option<&str>) -> bool {
     let Some(marker) = markdown::parse_marker(body) else {
         return false;
     };
-    if marker.project != project {
-        return false;
-    }
-    match login {
-        Some(login) => comment.pointer("/user/login").and_then(Value::as_str) == Some(login),
-        None => true,
-    }
+    marker.project == project
+        && comment.pointer("/user/login").and_then(Value::as_str) == Some(login)
 }
 
 /// Update the oldest of our comments (deleting any copies), or create one. Returns its URL.

@@ -1,9 +1,14 @@
 //! The GitLab merge-request note, through the REST API: our note for each project is found by its
 //! marker and author and updated in place, or created. The project path is URL-encoded
 //! (`group%2Fsubgroup%2Fproject`). Optionally a commit status `plangate/<project>`.
+//!
+//! A note is ours when its author's id is the token's own user's (`GET /user`). A token that
+//! cannot read `/user` (a CI job token) cannot recognise its notes: then nothing is edited or
+//! deleted, a new note is created, and a warning says why.
 
 use serde_json::{json, Value};
 
+use super::budget::Clock;
 use super::http::{encode_segment, Answer, Api, ApiSpec, Method};
 use super::{ForgeError, GitLabTarget, Settings};
 use crate::render::markdown;
@@ -15,7 +20,11 @@ struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    fn open(target: &'a GitLabTarget, settings: &'a Settings) -> Result<Session<'a>, ForgeError> {
+    fn open(
+        target: &'a GitLabTarget,
+        settings: &'a Settings,
+        clock: Clock,
+    ) -> Result<Session<'a>, ForgeError> {
         let api = Api::new(ApiSpec {
             platform: "GitLab",
             token_hint: "PLANGATE_GITLAB_TOKEN or GITLAB_TOKEN (a token with the api scope)",
@@ -26,6 +35,7 @@ impl<'a> Session<'a> {
             rate_limit_header: "ratelimit-remaining",
             timeout: settings.timeout,
             retry: settings.retry,
+            clock,
         })?;
         Ok(Session { api, target })
     }
@@ -53,8 +63,8 @@ impl<'a> Session<'a> {
     async fn user_id(&self) -> Result<Option<u64>, ForgeError> {
         match self.call(Method::Get, &self.api.path("/user"), None).await {
             Ok(answer) => Ok(answer.json.get("id").and_then(Value::as_u64)),
-            // Some tokens (a CI job token) cannot read /user: fall back to the marker alone.
-            Err(e) if e.to_string().contains("403") => Ok(None),
+            // Some tokens (a CI job token) cannot read /user: then no note is ours.
+            Err(e) if matches!(e.status(), Some(403 | 404)) && !e.is_out_of_time() => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -64,8 +74,9 @@ impl<'a> Session<'a> {
 pub(crate) async fn labels(
     target: &GitLabTarget,
     settings: &Settings,
+    clock: Clock,
 ) -> Result<Vec<String>, ForgeError> {
-    let session = Session::open(target, settings)?;
+    let session = Session::open(target, settings, clock)?;
     let mr = session
         .call(Method::Get, &session.mr_route(""), None)
         .await?;
@@ -83,54 +94,76 @@ pub(crate) async fn labels(
         .unwrap_or_default())
 }
 
-/// One note per project: updated when ours exists, else created.
+/// One note per project: updated when ours exists, else created. Returns what the run should
+/// be warned of although the notes were posted.
 pub(crate) async fn publish(
     report: &Report,
     target: &GitLabTarget,
     settings: &Settings,
-) -> Result<(), ForgeError> {
-    let session = Session::open(target, settings)?;
+    clock: Clock,
+) -> Result<Vec<String>, ForgeError> {
+    let session = Session::open(target, settings, clock)?;
     let me = session.user_id().await?;
-    let notes = session
-        .api
-        .all_pages(session.mr_route("/notes?per_page=100&sort=asc&order_by=created_at"))
-        .await?;
+    let notes = match me {
+        Some(_) => {
+            session
+                .api
+                .all_pages(session.mr_route("/notes?per_page=100&sort=asc&order_by=created_at"))
+                .await?
+        }
+        // Nothing could be ours: no need to read them.
+        None => Vec::new(),
+    };
     let mut problems = Vec::new();
     for project in &report.projects {
         let Some(body) = markdown::render_project(report, &project.name, settings.budget) else {
             continue;
         };
-        let ours: Vec<&Value> = notes
-            .iter()
-            .filter(|n| is_ours(n, &project.name, me))
-            .collect();
-        if let Err(e) = upsert(&session, &ours, &body).await {
-            problems.push(format!("{}: {e}", project.name));
-            continue;
+        let ours: Vec<&Value> = match me {
+            Some(me) => notes
+                .iter()
+                .filter(|n| is_ours(n, &project.name, me))
+                .collect(),
+            None => Vec::new(),
+        };
+        match upsert(&session, &ours, &body).await {
+            Err(e) if e.is_out_of_time() => return Err(e),
+            Err(e) => {
+                problems.push(format!("{}: {e}", project.name));
+                continue;
+            }
+            Ok(()) => {}
         }
         if settings.commit_status {
-            if let Err(e) = status(&session, project).await {
-                problems.push(format!("{}: commit status: {e}", project.name));
+            match status(&session, project).await {
+                Err(e) if e.is_out_of_time() => return Err(e),
+                Err(e) => problems.push(format!("{}: commit status: {e}", project.name)),
+                Ok(()) => {}
             }
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(ForgeError::new(problems.join("; ")))
+    if !problems.is_empty() {
+        return Err(ForgeError::new(problems.join("; ")));
     }
+    Ok(match me {
+        Some(_) => Vec::new(),
+        None => vec![UNKNOWN_AUTHOR.to_string()],
+    })
 }
 
-fn is_ours(note: &Value, project: &str, me: Option<u64>) -> bool {
+/// The warning when the token cannot say who it is.
+const UNKNOWN_AUTHOR: &str = "merge-request note: this GitLab token may not read GET /user (a CI job token?), so plangate cannot recognise its own notes: it created a new one and edited or deleted none; a project, group or personal access token lets it update the note in place";
+
+/// Ours: the marker of this project at the start, written by the token's own user.
+fn is_ours(note: &Value, project: &str, me: u64) -> bool {
     if note.get("system").and_then(Value::as_bool) == Some(true) {
         return false;
     }
     let body = note.get("body").and_then(Value::as_str).unwrap_or_default();
     match markdown::parse_marker(body) {
-        Some(marker) if marker.project == project => match me {
-            Some(id) => note.pointer("/author/id").and_then(Value::as_u64) == Some(id),
-            None => true,
-        },
+        Some(marker) if marker.project == project => {
+            note.pointer("/author/id").and_then(Value::as_u64) == Some(me)
+        }
         _ => false,
     }
 }

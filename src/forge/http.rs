@@ -2,8 +2,11 @@
 //! with the platform's credential header, how an answer is judged (a 200 HTML page is an error,
 //! 5xx and rate limits are retried with bounded backoff through `backon`, 401/403 get a message
 //! that says what to fix), `Link` pagination (`parse_link_header`) and path encoding
-//! (`percent-encoding`).
+//! (`percent-encoding`). Every wait has a deadline whatever the peer does: a connect timeout, a
+//! read timeout (a stalled body), a total timeout per request (a body dribbled byte by byte),
+//! `Retry-After` capped, and nothing at all past the run's forge budget ([`Clock`]).
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
@@ -11,7 +14,14 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::Value;
 
+use super::budget::{seconds, Clock};
+use super::redact::redact_url;
 use super::ForgeError;
+
+/// How long connecting (name lookup, TCP, TLS) may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the server may send nothing at all while an answer is being read.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Method {
@@ -70,7 +80,8 @@ pub struct RetryPolicy {
     pub attempts: u32,
     /// The first wait; doubled on each retry. Zero makes retries immediate (tests).
     pub base: Duration,
-    /// No single wait is longer, whatever `Retry-After` says.
+    /// No single wait is longer, whatever `Retry-After` says (and none goes past the run's
+    /// forge budget either).
     pub max_wait: Duration,
 }
 
@@ -79,7 +90,7 @@ impl Default for RetryPolicy {
         RetryPolicy {
             attempts: 4,
             base: Duration::from_millis(1000),
-            max_wait: Duration::from_secs(30),
+            max_wait: Duration::from_secs(10),
         }
     }
 }
@@ -118,6 +129,9 @@ pub(crate) struct Api {
     extra_headers: Vec<(HeaderName, HeaderValue)>,
     rate_limit_header: &'static str,
     retry: RetryPolicy,
+    /// The total time one request may take.
+    per_request: Duration,
+    clock: Clock,
 }
 
 /// What an [`Api`] is built from.
@@ -130,8 +144,11 @@ pub(crate) struct ApiSpec<'a> {
     pub auth_value: String,
     pub extra_headers: &'a [(&'static str, &'static str)],
     pub rate_limit_header: &'static str,
+    /// The total time one request may take, connecting and reading the body included.
     pub timeout: Duration,
     pub retry: RetryPolicy,
+    /// The deadline of this piece of forge work.
+    pub clock: Clock,
 }
 
 impl Api {
@@ -139,7 +156,8 @@ impl Api {
         let base = ApiBase::parse(spec.api_url)?;
         let client = reqwest::Client::builder()
             .timeout(spec.timeout)
-            .connect_timeout(spec.timeout)
+            .connect_timeout(CONNECT_TIMEOUT.min(spec.timeout))
+            .read_timeout(READ_TIMEOUT.min(spec.timeout))
             .user_agent(concat!("plangate/", env!("CARGO_PKG_VERSION")))
             // A redirect could carry the token to another host.
             .redirect(reqwest::redirect::Policy::none())
@@ -172,12 +190,19 @@ impl Api {
             extra_headers,
             rate_limit_header: spec.rate_limit_header,
             retry: spec.retry,
+            per_request: spec.timeout,
+            clock: spec.clock,
         })
     }
 
     /// The origin-relative path of an API route (`/repos/...`).
     pub(crate) fn path(&self, route: &str) -> String {
         self.base.path(route)
+    }
+
+    /// The origin-relative path of GitHub's GraphQL endpoint.
+    pub(crate) fn graphql_path(&self) -> String {
+        self.base.graphql_path()
     }
 
     async fn send(
@@ -197,6 +222,12 @@ impl Api {
         if let Some(body) = body {
             request = request.json(body);
         }
+        // No request outlives the run's forge budget.
+        let left = self.clock.left();
+        if left.is_zero() {
+            return Err("no time left".into());
+        }
+        request = request.timeout(self.per_request.min(left));
         // reqwest's errors may carry the URL, never the headers.
         let response = request.send().await.map_err(|e| describe(&e))?;
         let status = response.status().as_u16();
@@ -222,7 +253,8 @@ impl Api {
         })
     }
 
-    /// Send with retries and judge the answer.
+    /// Send with retries and judge the answer. A try that would start after the deadline is
+    /// not made: the error then says the time ran out.
     pub(crate) async fn call(
         &self,
         method: Method,
@@ -231,15 +263,20 @@ impl Api {
     ) -> Result<Answer, ForgeError> {
         let what = format!("{} {}", method.as_str(), strip_query(path));
         let attempts = self.retry.attempts.max(1);
+        // The wait that did not fit before the deadline, and the `Retry-After` behind it.
+        let unfit: Cell<Option<(Duration, Option<Duration>)>> = Cell::new(None);
         let attempt = || async {
-            match self.send(method, path, body).await {
+            self.clock.doing(format!("{what}: no answer"));
+            let failure = match self.send(method, path, body).await {
                 Ok(reply) => match judge(self, &what, reply) {
-                    Judgement::Done(answer) => Ok(answer),
-                    Judgement::Retry(why, retry_after) => Err(Failure::Retry(why, retry_after)),
-                    Judgement::Fail(e) => Err(Failure::Final(e)),
+                    Judgement::Done(answer) => return Ok(answer),
+                    Judgement::Retry(why, retry_after) => Failure::Retry(why, retry_after),
+                    Judgement::Fail(e) => Failure::Final(e),
                 },
-                Err(e) => Err(Failure::Retry(format!("{what}: {e}"), None)),
-            }
+                Err(e) => Failure::Retry(format!("{what}: {e}"), None),
+            };
+            self.clock.doing(failure.to_string());
+            Err(failure)
         };
         let outcome = attempt
             .retry(self.retry.backoff())
@@ -250,14 +287,28 @@ impl Api {
                     Failure::Retry(_, after) => *after,
                     Failure::Final(_) => None,
                 };
-                self.retry.wait(backoff, retry_after)
+                let wait = self.retry.wait(backoff, retry_after)?;
+                if self.clock.fits(wait) {
+                    Some(wait)
+                } else {
+                    unfit.set(Some((wait, retry_after)));
+                    None
+                }
             })
             .await;
         outcome.map_err(|f| match f {
             Failure::Final(e) => e,
-            Failure::Retry(last, _) => {
-                ForgeError::new(format!("{last} (gave up after {attempts} tries)"))
+            Failure::Retry(last, _) if !self.clock.fits(Duration::ZERO) => {
+                ForgeError::out_of_time(format!("{last} (no time left for another try)"))
             }
+            Failure::Retry(last, _) => match unfit.get() {
+                Some((wait, retry_after)) => ForgeError::out_of_time(format!(
+                    "{last}; the next try, {}, would come after the {} left",
+                    describe_wait(wait, retry_after),
+                    seconds(self.clock.left())
+                )),
+                None => ForgeError::new(format!("{last} (gave up after {attempts} tries)")),
+            },
         })
     }
 
@@ -301,10 +352,31 @@ impl Api {
     }
 }
 
+/// "in 10 s (Retry-After: 3600 s, capped)", "in 4 s".
+fn describe_wait(wait: Duration, retry_after: Option<Duration>) -> String {
+    match retry_after {
+        Some(asked) if asked > wait => format!(
+            "in {} (the server asked for {}, more than plangate waits)",
+            seconds(wait),
+            seconds(asked)
+        ),
+        _ => format!("in {}", seconds(wait)),
+    }
+}
+
 /// Why a try did not give an answer.
 enum Failure {
     Retry(String, Option<Duration>),
     Final(ForgeError),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Retry(why, _) => f.write_str(why),
+            Failure::Final(e) => write!(f, "{e}"),
+        }
+    }
 }
 
 enum Judgement {
@@ -335,7 +407,16 @@ fn describe(e: &reqwest::Error) -> String {
     format!("{kind}: {detail}")
 }
 
+/// How an answer is taken; a final error keeps the status it came with.
 fn judge(api: &Api, what: &str, reply: Reply) -> Judgement {
+    let status = reply.status;
+    match judge_status(api, what, reply) {
+        Judgement::Fail(e) => Judgement::Fail(e.with_status(status)),
+        other => other,
+    }
+}
+
+fn judge_status(api: &Api, what: &str, reply: Reply) -> Judgement {
     let platform = api.platform;
     let status = reply.status;
     match status {
@@ -422,12 +503,15 @@ pub(crate) struct ApiBase {
 }
 
 impl ApiBase {
+    /// The base of an API URL. Credentials in it are never used (the token is) and never
+    /// printed, not even when the URL is refused.
     pub(crate) fn parse(url: &str) -> Result<ApiBase, ForgeError> {
+        let shown = redact_url(url.trim());
         let parsed = reqwest::Url::parse(url.trim())
-            .map_err(|e| ForgeError::new(format!("API URL {url} is not a URL: {e}")))?;
+            .map_err(|e| ForgeError::new(format!("API URL {shown} is not a URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             return Err(ForgeError::new(format!(
-                "API URL {url} must be http(s)://HOST[/PATH]"
+                "API URL {shown} must be http(s)://HOST[/PATH]"
             )));
         }
         Ok(ApiBase {
@@ -439,6 +523,15 @@ impl ApiBase {
     /// The origin-relative path of an API route (`/repos/...`).
     pub(crate) fn path(&self, route: &str) -> String {
         format!("{}{route}", self.prefix)
+    }
+
+    /// GitHub's GraphQL endpoint: `/graphql` on github.com, `/api/graphql` beside
+    /// Enterprise's `/api/v3`.
+    pub(crate) fn graphql_path(&self) -> String {
+        match self.prefix.strip_suffix("/v3") {
+            Some(api) => format!("{api}/graphql"),
+            None => format!("{}/graphql", self.prefix),
+        }
     }
 
     /// A next-page URL as an origin-relative path; `None` if it points at another server.
@@ -496,7 +589,22 @@ mod tests {
             Some("/api/v3/x?page=2")
         );
         assert_eq!(base.relative("https://evil.example.com/api/v3/x"), None);
+        assert_eq!(base.graphql_path(), "/api/graphql");
+        assert_eq!(
+            ApiBase::parse("https://api.github.com")
+                .unwrap()
+                .graphql_path(),
+            "/graphql"
+        );
         assert!(ApiBase::parse("ftp://x").is_err());
+        let refused = ApiBase::parse("https://user:s3cr3t@host:notaport/").unwrap_err();
+        assert!(refused.to_string().contains("not a URL"), "{refused}");
+        assert!(!refused.to_string().contains("s3cr3t"), "{refused}");
+        let kept = ApiBase::parse("https://user:s3cr3t@ghe.example/api/v3").unwrap();
+        assert_eq!(
+            kept.origin, "https://ghe.example",
+            "credentials are dropped"
+        );
     }
 
     #[test]
@@ -509,6 +617,14 @@ mod tests {
 
     #[test]
     fn waits_grow_and_stay_bounded() {
+        assert_eq!(
+            RetryPolicy::default().wait(
+                Some(Duration::from_secs(1)),
+                Some(Duration::from_secs(3600))
+            ),
+            Some(Duration::from_secs(10)),
+            "Retry-After: 3600 waits 10 s at most"
+        );
         let p = RetryPolicy {
             attempts: 5,
             base: Duration::from_millis(100),

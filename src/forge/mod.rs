@@ -4,15 +4,21 @@
 //! so it is not written here twice.) This is the only async code of the crate: each call
 //! builds a small tokio runtime of its own, so the core stays sync. Nothing here changes the
 //! verdict or the exit code; failures come back as one-line errors. A forge is one file here.
+//! All the forge work of a run shares one time budget (`--forge-timeout`, [`budget`]): a forge
+//! that never answers costs that much and no more.
 
+pub mod budget;
 pub mod github;
 pub mod gitlab;
 pub mod http;
+mod redact;
 
 use std::fmt;
 use std::time::Duration;
 
 use crate::report::Report;
+use budget::{seconds, Clock};
+pub use budget::{TimeBudget, DEFAULT_FORGE_TIMEOUT};
 pub use http::RetryPolicy;
 
 /// What the command line says about the pull request and its comment.
@@ -29,6 +35,8 @@ pub struct CommentArgs {
     pub gitlab_api_url: Option<String>,
     /// `--commit-status`: also set `plangate/<project>` on the head commit.
     pub commit_status: bool,
+    /// `--forge-timeout`: seconds all the forge work of the run may take together (default 60).
+    pub forge_timeout: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -41,17 +49,51 @@ pub enum CommentMode {
 
 /// A problem talking to the forge, as one line without any credential in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ForgeError(String);
+pub struct ForgeError {
+    message: String,
+    /// The HTTP status of the answer that was refused, if one was.
+    status: Option<u16>,
+    /// The run's forge time ran out.
+    out_of_time: bool,
+}
 
 impl ForgeError {
     pub fn new(message: impl Into<String>) -> ForgeError {
-        ForgeError(message.into())
+        ForgeError {
+            message: message.into(),
+            status: None,
+            out_of_time: false,
+        }
+    }
+
+    pub(crate) fn out_of_time(message: impl Into<String>) -> ForgeError {
+        ForgeError {
+            out_of_time: true,
+            ..ForgeError::new(message)
+        }
+    }
+
+    pub(crate) fn with_status(self, status: u16) -> ForgeError {
+        ForgeError {
+            status: Some(status),
+            ..self
+        }
+    }
+
+    /// The HTTP status the forge refused with (403, 404, ...).
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// Whether the run's forge time (`--forge-timeout`) ran out.
+    pub fn is_out_of_time(&self) -> bool {
+        self.out_of_time
     }
 }
 
 impl fmt::Display for ForgeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -120,8 +162,10 @@ pub struct Settings {
     pub problem: Option<String>,
     pub commit_status: bool,
     pub retry: RetryPolicy,
-    /// Per request.
+    /// Per request, all of it (connecting, waiting, reading the body).
     pub timeout: Duration,
+    /// All the forge work of the run together: labels, comment, statuses.
+    pub forge_time: TimeBudget,
     /// Size budget of one comment, in bytes.
     pub budget: usize,
 }
@@ -136,6 +180,7 @@ impl Default for Settings {
             commit_status: false,
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
+            forge_time: TimeBudget::default(),
             budget: crate::render::markdown::DEFAULT_BUDGET,
         }
     }
@@ -155,9 +200,13 @@ impl Settings {
         if let Some(ms) = env("PLANGATE_HTTP_BACKOFF_MS").and_then(|v| v.parse::<u64>().ok()) {
             retry.base = Duration::from_millis(ms);
         }
+        let forge_time = args
+            .forge_timeout
+            .map_or(DEFAULT_FORGE_TIMEOUT, Duration::from_secs);
         let mut settings = Settings {
             commit_status: args.commit_status,
             retry,
+            forge_time: TimeBudget::new(forge_time),
             ..Settings::default()
         };
         let in_ci = env("ATLANTIS_TERRAFORM_VERSION").is_some() || env("GITHUB_ACTIONS").is_some();
@@ -203,9 +252,10 @@ impl Settings {
             .collect()
     }
 
-    /// A message with every credential blanked out, whatever produced it.
+    /// A message with every credential blanked out, whatever produced it: the tokens, and
+    /// the user information of any URL in it.
     fn scrub(&self, message: &str) -> String {
-        let mut out = message.to_string();
+        let mut out = redact::redact_urls(message);
         for token in self.tokens() {
             if token.len() >= 4 {
                 out = out.replace(token, "***");
@@ -328,8 +378,9 @@ fn github_target(
         .ok_or("no GitHub token: set PLANGATE_GITHUB_TOKEN, GITHUB_TOKEN or ATLANTIS_GH_TOKEN")?;
     let api_url = args
         .github_api_url
-        .clone()
-        .or_else(|| env("GITHUB_API_URL"))
+        .as_deref()
+        .map(redact::redact_url)
+        .or_else(|| env("GITHUB_API_URL").as_deref().map(redact::redact_url))
         .or_else(|| enterprise_api_from_pull_url(env))
         .unwrap_or_else(|| "https://api.github.com".into());
     Ok(GitHubTarget {
@@ -374,8 +425,9 @@ fn gitlab_target(
     )?;
     let api_url = args
         .gitlab_api_url
-        .clone()
-        .or_else(|| env("CI_API_V4_URL"))
+        .as_deref()
+        .map(redact::redact_url)
+        .or_else(|| env("CI_API_V4_URL").as_deref().map(redact::redact_url))
         .or_else(|| {
             let url = reqwest::Url::parse(&env("PULL_URL")?).ok()?;
             Some(format!("{}/api/v4", url.origin().ascii_serialization()))
@@ -394,22 +446,25 @@ fn gitlab_target(
 pub const DESTROY_LABEL_PREFIX: &str = "plangate:destroy:";
 
 /// Destroy intent from the pull request's labels `plangate:destroy:<project-or-env>`. Empty
-/// when no pull request or no token is known; read before the rules run.
+/// when no pull request or no token is known; read before the rules run. Labels that cannot be
+/// read (in time) declare nothing: intent only softens, so missing it fails closed.
 pub fn destroy_labels(settings: &Settings) -> Result<Vec<String>, ForgeError> {
     let Some(target) = &settings.pull_request else {
         return Ok(Vec::new());
     };
-    let labels = block_on(settings, async {
+    let labels = block_on(settings, "the pull-request labels", |clock| async move {
         match target {
-            Target::GitHub(t) => github::labels(t, settings).await,
-            Target::GitLab(t) => gitlab::labels(t, settings).await,
+            Target::GitHub(t) => github::labels(t, settings, clock).await,
+            Target::GitLab(t) => gitlab::labels(t, settings, clock).await,
         }
     })
     .map_err(|e| {
-        ForgeError::new(format!(
-            "pull-request labels not read: {}",
-            settings.scrub(&e.0)
-        ))
+        let message = if e.is_out_of_time() {
+            format!("{e}; no destroy intent is taken from labels")
+        } else {
+            format!("pull-request labels not read: {e}")
+        };
+        ForgeError::new(settings.scrub(&message))
     })?;
     Ok(intent_from_labels(&labels))
 }
@@ -434,14 +489,16 @@ pub fn publish(report: &Report, settings: &Settings) -> Result<(), ForgeError> {
     }
     if let Some(target) = &settings.target {
         if !report.projects.is_empty() {
-            let result = block_on(settings, async {
+            let result = block_on(settings, "the pull-request comment", |clock| async move {
                 match target {
-                    Target::GitHub(t) => github::publish(report, t, settings).await,
-                    Target::GitLab(t) => gitlab::publish(report, t, settings).await,
+                    Target::GitHub(t) => github::publish(report, t, settings, clock).await,
+                    Target::GitLab(t) => gitlab::publish(report, t, settings, clock).await,
                 }
             });
-            if let Err(e) = result {
-                problems.push(format!("pull-request comment not posted: {}", e.0));
+            match result {
+                Ok(notes) => problems.extend(notes),
+                Err(e) if e.is_out_of_time() => problems.push(e.to_string()),
+                Err(e) => problems.push(format!("pull-request comment not posted: {e}")),
             }
         }
     }
@@ -452,27 +509,51 @@ pub fn publish(report: &Report, settings: &Settings) -> Result<(), ForgeError> {
     }
 }
 
-fn block_on<T>(
-    settings: &Settings,
-    future: impl std::future::Future<Output = Result<T, ForgeError>>,
-) -> Result<T, ForgeError> {
+/// Run one piece of forge work on a runtime of its own, within what is left of the run's
+/// forge time. Running out is said as "gave up on WHAT after N s: what it was doing".
+fn block_on<T, F, Fut>(settings: &Settings, what: &str, work: F) -> Result<T, ForgeError>
+where
+    F: FnOnce(Clock) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ForgeError>>,
+{
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
         .build()
         .map_err(|e| ForgeError::new(format!("cannot start the HTTP runtime: {e}")))?;
-    // One overall deadline, so a hanging server never holds the pipeline forever.
-    let deadline = settings
-        .timeout
-        .saturating_mul(4 * settings.retry.attempts.max(1));
-    runtime.block_on(async {
-        match tokio::time::timeout(deadline, future).await {
-            Ok(result) => result,
-            Err(_) => Err(ForgeError::new(format!(
-                "gave up after {}s",
-                deadline.as_secs()
-            ))),
+    let clock = settings.forge_time.start();
+    let result = runtime.block_on(async {
+        if clock.left().is_zero() {
+            return Err(ForgeError::out_of_time(
+                "the forge time of this run was already spent (see --forge-timeout)",
+            ));
         }
+        // The requests keep to the deadline themselves (and say what timed out); this is the
+        // backstop, a moment later, for anything that does not.
+        let backstop = clock.deadline() + Duration::from_millis(250);
+        match tokio::time::timeout_at(backstop, work(clock.clone())).await {
+            Ok(result) => result,
+            Err(_) => Err(ForgeError::out_of_time(
+                clock
+                    .last_doing()
+                    .unwrap_or_else(|| "no answer in time".into()),
+            )),
+        }
+    });
+    clock.finish();
+    // A name lookup still running on a blocking thread must not hold the process.
+    runtime.shutdown_background();
+    let total = seconds(settings.forge_time.total());
+    result.map_err(|e| match e.is_out_of_time() {
+        // The time ran out.
+        true if settings.forge_time.remaining().is_zero() => {
+            ForgeError::out_of_time(format!("gave up on {what} after {total}: {e}"))
+        }
+        // The next try would not have fitted in what was left.
+        true => ForgeError::out_of_time(format!(
+            "gave up on {what} early, within the {total} of --forge-timeout: {e}"
+        )),
+        false => e,
     })
 }
 
@@ -634,5 +715,50 @@ mod tests {
         );
         assert!(!format!("{s:?}").contains("s3cret"));
         assert_eq!(s.scrub("x s3cret y"), "x *** y");
+        assert_eq!(s.scrub("at https://u:pw@h/x"), "at https://***@h/x");
+    }
+
+    #[test]
+    fn credentials_in_api_urls_are_never_kept() {
+        let args = CommentArgs {
+            comment: Some(CommentMode::Github),
+            repo: Some("a/b".into()),
+            pr: Some(1),
+            github_api_url: Some("https://user:s3cr3t@ghe.example/api/v3".into()),
+            ..Default::default()
+        };
+        let s = settings(&args, &[("GITHUB_TOKEN", "t0ken")]);
+        assert!(!format!("{s:?}").contains("s3cr3t"));
+        let Some(Target::GitHub(t)) = s.target else {
+            panic!("no GitHub target")
+        };
+        assert_eq!(t.api_url, "https://***@ghe.example/api/v3");
+        let s = settings(
+            &CommentArgs {
+                comment: Some(CommentMode::Gitlab),
+                repo: Some("a/b".into()),
+                pr: Some(1),
+                ..Default::default()
+            },
+            &[
+                ("GITLAB_TOKEN", "glpat"),
+                ("CI_API_V4_URL", "https://ci:s3cr3t@gl.example:x/api/v4"),
+            ],
+        );
+        assert!(!format!("{s:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn the_forge_time_is_configured() {
+        let s = settings(&CommentArgs::default(), &[]);
+        assert_eq!(s.forge_time.total(), Duration::from_secs(60));
+        let args = CommentArgs {
+            forge_timeout: Some(3),
+            ..Default::default()
+        };
+        assert_eq!(
+            settings(&args, &[]).forge_time.total(),
+            Duration::from_secs(3)
+        );
     }
 }

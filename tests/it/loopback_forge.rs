@@ -1,15 +1,19 @@
 //! A small HTTP/1.1 server on 127.0.0.1 for the sink tests: fake GitHub and GitLab endpoints
-//! (comments and notes with `Link` pagination, create, update, delete, labels, statuses),
-//! every request recorded, and canned failures served first when queued.
+//! (comments and notes with `Link` pagination, create, update, delete, labels, statuses, who
+//! the token is), every request recorded, canned failures served first when queued, and hostile
+//! behaviours ([`Misbehaviour`]: never answering, a body dribbled byte by byte, any answer
+//! forever) for the routes they are set on. Each connection is served on a thread of its own;
+//! dropping the server stops and joins them all.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -38,8 +42,27 @@ impl Recorded {
 pub struct Canned {
     pub status: u16,
     pub content_type: &'static str,
+    pub headers: Vec<(String, String)>,
     pub body: String,
 }
+
+/// What the fake does, for every request to a route, instead of answering normally.
+#[derive(Debug, Clone)]
+pub enum Misbehaviour {
+    /// Accept the connection, read the request, and never answer.
+    Silent,
+    /// A 200 JSON answer whose body comes one byte per `every`.
+    Dribble { every: Duration },
+    /// The same answer every time (a 500 forever, a 429 with `Retry-After: 3600`).
+    Always {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+}
+
+/// The longest a misbehaving connection is held, whatever the client does.
+const HOLD_AT_MOST: Duration = Duration::from_secs(120);
 
 #[derive(Debug, Clone)]
 pub struct Comment {
@@ -57,7 +80,17 @@ pub struct State {
     pub requests: Vec<Recorded>,
     /// Served, one per request, before any normal handling.
     pub canned: VecDeque<Canned>,
+    /// For every request whose path contains the text ("" matches all), after the canned ones.
+    pub misbehave: Vec<(String, Misbehaviour)>,
     pub next_id: u64,
+    /// The login (GitHub) or username (GitLab) the token belongs to; comments it creates are
+    /// written by it.
+    pub me: String,
+    /// `GET /user` answers 403 (a GitHub App installation token, the Actions token, a GitLab
+    /// job token).
+    pub user_refused: bool,
+    /// What GitHub's GraphQL `viewer { login }` answers; `None`: a GraphQL error.
+    pub viewer: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,19 +120,27 @@ impl FakeServer {
         let port = listener.local_addr().expect("local addr").port();
         let state = Arc::new(Mutex::new(State {
             next_id: 1000,
+            me: BOT_LOGIN.into(),
             ..State::default()
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (s, st) = (state.clone(), stop.clone());
         let thread = std::thread::spawn(move || {
+            let mut connections = Vec::new();
             // Bounded: a test never needs more than this many requests.
             for stream in listener.incoming().take(5000) {
                 if st.load(Ordering::SeqCst) {
                     break;
                 }
                 if let Ok(stream) = stream {
-                    let _ = serve(stream, &s, flavor, port);
+                    let (s, st) = (s.clone(), st.clone());
+                    connections.push(std::thread::spawn(move || {
+                        let _ = serve(stream, &s, &st, flavor, port);
+                    }));
                 }
+            }
+            for c in connections {
+                let _ = c.join();
             }
         });
         FakeServer {
@@ -123,11 +164,33 @@ impl FakeServer {
     }
 
     pub fn queue(&self, status: u16, content_type: &'static str, body: &str) {
+        self.push(status, content_type, &[], body);
+    }
+
+    /// A canned JSON answer with extra headers (`Retry-After`, ...).
+    pub fn queue_with_headers(&self, status: u16, headers: &[(&str, &str)], body: &str) {
+        self.push(status, "application/json", headers, body);
+    }
+
+    fn push(&self, status: u16, content_type: &'static str, headers: &[(&str, &str)], body: &str) {
         self.state.lock().unwrap().canned.push_back(Canned {
             status,
             content_type,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             body: body.into(),
         });
+    }
+
+    /// Misbehave on every request whose path contains `route` ("" for all of them).
+    pub fn misbehave(&self, route: &str, how: Misbehaviour) {
+        self.state
+            .lock()
+            .unwrap()
+            .misbehave
+            .push((route.into(), how));
     }
 
     pub fn add_comment(&self, author: &str, body: &str) -> u64 {
@@ -165,19 +228,63 @@ impl Drop for FakeServer {
     }
 }
 
+/// What one connection gets.
+enum Reply {
+    Normal(Answer),
+    Misbehave(Misbehaviour),
+}
+
 fn serve(
     stream: TcpStream,
     state: &Mutex<State>,
+    stop: &AtomicBool,
     flavor: Flavor,
     port: u16,
 ) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    let request = read_request(&stream)?;
+    let reply = {
+        let mut s = state.lock().unwrap();
+        s.requests.push(request.clone());
+        let misbehaviour = s
+            .misbehave
+            .iter()
+            .find(|(route, _)| request.path().contains(route.as_str()))
+            .map(|(_, how)| how.clone());
+        match (s.canned.pop_front(), misbehaviour) {
+            (Some(c), _) => Reply::Normal((c.status, c.content_type, c.headers, c.body)),
+            (None, Some(how)) => Reply::Misbehave(how),
+            (None, None) => Reply::Normal(match flavor {
+                Flavor::GitHub => github(&request, &mut s, port),
+                Flavor::GitLab => gitlab(&request, &mut s, port),
+            }),
+        }
+    };
+    let mut out = stream;
+    match reply {
+        Reply::Normal((status, content_type, extra, body)) => {
+            write_answer(&mut out, status, content_type, &extra, &body)
+        }
+        Reply::Misbehave(Misbehaviour::Always {
+            status,
+            headers,
+            body,
+        }) => write_answer(&mut out, status, "application/json", &headers, &body),
+        Reply::Misbehave(Misbehaviour::Silent) => {
+            hold(stop, |_| Ok(true));
+            Ok(())
+        }
+        Reply::Misbehave(Misbehaviour::Dribble { every }) => dribble(&mut out, stop, every),
+    }
+}
+
+fn read_request(stream: &TcpStream) -> std::io::Result<Recorded> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
     let mut parts = line.split_whitespace();
     let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
-        return Ok(());
+        return Err(std::io::Error::other("no request line"));
     };
     let (method, target) = (method.to_string(), target.to_string());
     let mut headers = Vec::new();
@@ -196,24 +303,21 @@ fn serve(
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
-    let request = Recorded {
+    Ok(Recorded {
         method,
         target,
         headers,
         body: String::from_utf8_lossy(&body).into(),
-    };
-    let (status, content_type, extra, body) = {
-        let mut s = state.lock().unwrap();
-        s.requests.push(request.clone());
-        match s.canned.pop_front() {
-            Some(c) => (c.status, c.content_type, Vec::new(), c.body),
-            None => match flavor {
-                Flavor::GitHub => github(&request, &mut s, port),
-                Flavor::GitLab => gitlab(&request, &mut s, port),
-            },
-        }
-    };
-    let mut out = stream;
+    })
+}
+
+fn write_answer(
+    out: &mut TcpStream,
+    status: u16,
+    content_type: &str,
+    extra: &[(String, String)],
+    body: &str,
+) -> std::io::Result<()> {
     let mut head = format!(
         "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
@@ -225,6 +329,41 @@ fn serve(
     out.write_all(head.as_bytes())?;
     out.write_all(body.as_bytes())?;
     out.flush()
+}
+
+/// Call `step` every 50 ms with the time held so far until it says stop (false or an error),
+/// the server stops, or [`HOLD_AT_MOST`] has passed.
+fn hold(stop: &AtomicBool, mut step: impl FnMut(Duration) -> std::io::Result<bool>) {
+    let start = Instant::now();
+    while !stop.load(Ordering::SeqCst) && start.elapsed() < HOLD_AT_MOST {
+        match step(start.elapsed()) {
+            Ok(true) => std::thread::sleep(Duration::from_millis(50)),
+            Ok(false) | Err(_) => return,
+        }
+    }
+}
+
+/// A well-formed 200 answer whose body (an empty JSON list, padded) comes byte by byte.
+fn dribble(out: &mut TcpStream, stop: &AtomicBool, every: Duration) -> std::io::Result<()> {
+    let body = format!("[{}]", " ".repeat(200));
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    out.write_all(head.as_bytes())?;
+    out.flush()?;
+    let mut sent = 0;
+    let mut next = Duration::ZERO;
+    hold(stop, |held| {
+        if held >= next {
+            out.write_all(&body.as_bytes()[sent..sent + 1])?;
+            out.flush()?;
+            sent += 1;
+            next += every;
+        }
+        Ok(sent < body.len())
+    });
+    Ok(())
 }
 
 type Answer = (u16, &'static str, Vec<(String, String)>, String);
@@ -276,16 +415,19 @@ fn github(req: &Recorded, s: &mut State, port: u16) -> Answer {
         return json_answer(401, json!({"message": "Bad credentials"}));
     }
     let path = req.path().to_string();
+    if req.method == "POST" && path == "/api/graphql" {
+        return json_answer(200, viewer(req, s));
+    }
     let Some(route) = path.strip_prefix(GITHUB_PREFIX) else {
         return json_answer(404, json!({"message": "Not Found"}));
     };
     let segments: Vec<&str> = route.trim_start_matches('/').split('/').collect();
-    let comment_json = |c: &Comment| {
-        json!({"id": c.id, "body": c.body, "user": {"login": c.author},
-               "html_url": format!("https://github.example/acme/infra/pull/7#issuecomment-{}", c.id)})
-    };
     match (req.method.as_str(), segments.as_slice()) {
-        ("GET", ["user"]) => json_answer(200, json!({"login": BOT_LOGIN})),
+        ("GET", ["user"]) if s.user_refused => json_answer(
+            403,
+            json!({"message": "Resource not accessible by integration"}),
+        ),
+        ("GET", ["user"]) => json_answer(200, json!({"login": s.me, "type": "User"})),
         ("GET", ["repos", _, _, "issues", _, "comments"]) => {
             let items = s.comments.iter().map(comment_json).collect();
             paged(req, items, port)
@@ -294,7 +436,7 @@ fn github(req: &Recorded, s: &mut State, port: u16) -> Answer {
             s.next_id += 1;
             let c = Comment {
                 id: s.next_id,
-                author: BOT_LOGIN.into(),
+                author: s.me.clone(),
                 body: body_of(req),
             };
             let v = comment_json(&c);
@@ -333,6 +475,34 @@ fn github(req: &Recorded, s: &mut State, port: u16) -> Answer {
     }
 }
 
+/// A GitHub comment as the REST API shows it: an app's bot is a `Bot` and the comment says
+/// which app it was performed via.
+fn comment_json(c: &Comment) -> Value {
+    let mut v = json!({"id": c.id, "body": c.body,
+        "user": {"login": c.author, "type": "User"},
+        "performed_via_github_app": null,
+        "html_url": format!("https://github.example/acme/infra/pull/7#issuecomment-{}", c.id)});
+    if let Some(app) = c.author.strip_suffix("[bot]") {
+        v["user"]["type"] = json!("Bot");
+        v["performed_via_github_app"] = json!({"slug": app, "name": app});
+    }
+    v
+}
+
+/// GitHub's GraphQL endpoint, which here only knows `viewer { login }`.
+fn viewer(req: &Recorded, s: &State) -> Value {
+    let asks_viewer = serde_json::from_str::<Value>(&req.body)
+        .ok()
+        .and_then(|v| v.get("query").and_then(Value::as_str).map(str::to_string))
+        .is_some_and(|q| q.contains("viewer") && q.contains("login"));
+    match (&s.viewer, asks_viewer) {
+        (Some(login), true) => json!({"data": {"viewer": {"login": login}}}),
+        _ => {
+            json!({"data": null, "errors": [{"type": "FORBIDDEN", "message": "Resource not accessible by integration"}]})
+        }
+    }
+}
+
 fn gitlab(req: &Recorded, s: &mut State, port: u16) -> Answer {
     if req.header("private-token") != Some(TOKEN) {
         return json_answer(401, json!({"message": "401 Unauthorized"}));
@@ -347,6 +517,9 @@ fn gitlab(req: &Recorded, s: &mut State, port: u16) -> Answer {
         json!({"id": c.id, "body": c.body, "system": false, "author": {"id": id, "username": c.author}})
     };
     match (req.method.as_str(), segments.as_slice()) {
+        ("GET", ["user"]) if s.user_refused => {
+            json_answer(403, json!({"message": "403 Forbidden"}))
+        }
         ("GET", ["user"]) => json_answer(200, json!({"id": BOT_ID, "username": BOT_LOGIN})),
         ("GET", ["projects", p, "merge_requests", _]) if *p == GITLAB_PROJECT => {
             json_answer(200, json!({"labels": s.labels, "sha": "c0ffee"}))
@@ -378,6 +551,10 @@ fn gitlab(req: &Recorded, s: &mut State, port: u16) -> Answer {
                 None => json_answer(404, json!({"message": "404 Not Found"})),
             }
         }
+        ("DELETE", ["projects", p, "merge_requests", _, "notes", id]) if *p == GITLAB_PROJECT => {
+            s.comments.retain(|c| c.id.to_string() != *id);
+            (204, "application/json", Vec::new(), String::new())
+        }
         ("POST", ["projects", p, "statuses", sha]) if *p == GITLAB_PROJECT => {
             let mut v: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
             v["sha"] = Value::String(sha.to_string());
@@ -408,16 +585,74 @@ pub fn write_plan(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-/// Run the binary in `dir` with exactly the given environment (nothing inherited but PATH).
+/// Run the binary in `dir` with exactly the given environment (nothing inherited but PATH),
+/// retrying without waiting, and at most two minutes.
 pub fn plangate(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut with_backoff = vec![("PLANGATE_HTTP_BACKOFF_MS", "0")];
+    with_backoff.extend_from_slice(env);
+    plangate_within(dir, args, &with_backoff, Duration::from_secs(120)).0
+}
+
+/// Run the binary in `dir` with exactly the given environment (nothing inherited but PATH);
+/// killed, and the test failed, if it takes longer than `limit`. Returns how long it took.
+pub fn plangate_within(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> (Output, Duration) {
+    use wait_timeout::ChildExt;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_plangate"));
     cmd.current_dir(dir).args(args).env_clear();
     if let Some(path) = std::env::var_os("PATH") {
         cmd.env("PATH", path);
     }
-    cmd.env("PLANGATE_HTTP_BACKOFF_MS", "0");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().expect("run plangate")
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("run plangate");
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let status = match child.wait_timeout(limit).expect("wait for plangate") {
+        Some(status) => status,
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = stderr.join().unwrap_or_default();
+            panic!(
+                "plangate still ran after {limit:?} and was killed; stderr:\n{}",
+                String::from_utf8_lossy(&err)
+            );
+        }
+    };
+    let took = start.elapsed();
+    let output = Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
+    (output, took)
 }
