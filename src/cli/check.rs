@@ -65,6 +65,9 @@ pub struct CheckArgs {
         default_value_t = 600
     )]
     pub show_timeout: u64,
+    /// Check every project of atlantis.yaml whose plan JSON is in the checkout (Atlantis's $SHOWFILE name, else plan.json in the project's dir), together
+    #[arg(long, conflicts_with = "plans")]
+    pub all_plans: bool,
     /// Append the verdict as GitHub Actions step outputs to this file ($GITHUB_OUTPUT)
     #[arg(long, value_name = "PATH")]
     pub github_output: Option<PathBuf>,
@@ -203,6 +206,45 @@ fn fail_closed(
     }
 }
 
+/// `--all-plans`: the plan JSON of every atlantis.yaml project that has one in the checkout.
+/// Atlantis clones each workspace apart (`.../<pull>/<workspace>/`): a project of another
+/// workspace is looked for in its sibling clone.
+fn all_plans(
+    atlantis: Option<&crate::model::atlantis::AtlantisConfig>,
+    root: &std::path::Path,
+) -> Result<Vec<PlanArg>> {
+    let atlantis = atlantis.ok_or_else(|| {
+        Error::Usage("--all-plans needs the repository's atlantis.yaml: pass --atlantis PATH".into())
+    })?;
+    let mut plans = Vec::new();
+    for project in &atlantis.projects {
+        let clone = match (root.file_name(), root.parent()) {
+            (Some(name), Some(parent)) if name == "default" && project.workspace != "default" => {
+                parent.join(&project.workspace)
+            }
+            _ => root.to_path_buf(),
+        };
+        let dir = clone.join(&project.dir);
+        let names = [
+            crate::integration::atlantis::showfile_name(project.name.as_deref(), &project.workspace),
+            "plan.json".to_string(),
+        ];
+        if let Some(path) = names.iter().map(|n| dir.join(n)).find(|p| p.is_file()) {
+            plans.push(PlanArg {
+                project: Some(project.display_name()),
+                path,
+            });
+        }
+    }
+    if plans.is_empty() {
+        return Err(Error::Usage(format!(
+            "--all-plans found no plan JSON for any project of {} (looked for Atlantis's $SHOWFILE names and plan.json in each project's dir): run `show` in the plan workflow",
+            atlantis.path.display()
+        )));
+    }
+    Ok(plans)
+}
+
 /// Post or update the pull-request comment. Posting never changes the verdict or the exit
 /// code: a failure is a warning, and the report has already gone to stdout.
 fn publish_comment(report: &Report, forge: &forge::Settings) {
@@ -247,7 +289,9 @@ fn evaluate(
         local_dir.clone()
     };
     let mut plans: Vec<PlanArg> = args.plans.iter().map(|p| PlanArg::parse(p)).collect();
-    if let (true, Some(step)) = (plans.is_empty(), step) {
+    if args.all_plans {
+        plans = all_plans(atlantis.as_ref(), &root)?;
+    } else if let (true, Some(step)) = (plans.is_empty(), step) {
         // In an Atlantis step the plan is $SHOWFILE (made from $PLANFILE when needed).
         let deadline = std::time::Duration::from_secs(args.show_timeout);
         let path = step.plan_json(std::env::var_os("PATH").as_deref(), deadline)?;

@@ -320,6 +320,16 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     written.map_err(|e| Error::input(path, format!("cannot be written: {e}")))
 }
 
+/// The name Atlantis gives a project's plan JSON (`$SHOWFILE`) in its dir:
+/// `<name>-<workspace>.json` with `/` in the name written `::`, or `<workspace>.json` for a
+/// project without a name (`ProjectContext.GetShowResultFileName`).
+pub fn showfile_name(project: Option<&str>, workspace: &str) -> String {
+    match project {
+        Some(name) => format!("{}-{workspace}.json", name.replace('/', "::")),
+        None => format!("{workspace}.json"),
+    }
+}
+
 /// Split `$COMMENT_ARGS`: Atlantis escapes every character with `\` and separates arguments
 /// with unescaped commas.
 pub fn split_comment_args(raw: &str) -> Vec<String> {
@@ -424,6 +434,12 @@ mod tests {
             PullRequestHost::from_pull_url("https://bitbucket.org/a/b/pull-requests/1").unwrap();
         assert_eq!(other.kind, VcsKind::Other);
         assert_eq!(PullRequestHost::from_pull_url("not a url"), None);
+    }
+
+    #[test]
+    fn showfiles_are_named_as_atlantis_names_them() {
+        assert_eq!(showfile_name(Some("app/staging"), "default"), "app::staging-default.json");
+        assert_eq!(showfile_name(None, "blue"), "blue.json");
     }
 
     #[test]
