@@ -1,0 +1,693 @@
+#!/usr/bin/env python3
+"""examples/github/plangate.yml and the repository's action.yml, run by a real Actions runner.
+
+act (github.com/nektos/act, installed by scripts/e2e/install-act.sh) runs the example workflow
+unchanged, in host mode (`-P ubuntu-latest=-self-hosted`: the steps run on this machine, no
+container image), on a pull_request event, in a throwaway "infrastructure repository" whose
+envs/staging and envs/production hold real Terraform state. Everything the workflow talks to
+is on 127.0.0.1 (a random port, stopped at the end):
+
+- a GitHub API stand-in ($GITHUB_API_URL): pull-request comments (list, create, update,
+  delete), labels, the pull request, commit statuses; the Actions token may not read /user,
+  as on GitHub. Every request is recorded.
+- the release download (PLANGATE_RELEASE_URL): plangate-VERSION-TARGET.tar.gz holding the
+  plangate under test. The plangate action is a copy of this working tree's action.yml and
+  scripts/ whose scripts/checksums.txt pins that tarball's sha256, so the Action installs
+  plangate through its real install path (download, sha256 check, unpack), as it would at v0.
+
+act maps `uses:` lines to local folders (--local-repository). Nothing reaches github.com, so
+the third-party actions of the example are small stand-ins that this script writes:
+- actions/checkout: not needed; act skips a checkout of the repository itself, whose working
+  tree is already the workspace.
+- hashicorp/setup-terraform: puts this machine's terraform on PATH (the real action downloads
+  it). That terraform runs offline (no checkpoint calls); `terraform show -json` output goes
+  through scripts/shape_plan.py, which makes the repository's fixtures: terraform_data
+  resources become the provider resources they stand for (providers cannot be downloaded).
+- actions/upload-artifact: copies the file it is given into a folder this script reads.
+
+Two runs on one pull request, each with the whole matrix (app-staging, app-production):
+1. envs/staging is examples/incidents/wrong-project-destroys-dev (a staging project whose
+   state holds dev's cluster, and whose configuration removes it): blocked.
+2. a new commit makes envs/staging that incident's clean/ neighbour (staging tears down what is
+   tagged staging): passes, and the comments of run 1 are updated in place.
+envs/production holds one resource that its configuration keeps: it passes both times.
+
+Checked: act's exit status and each job's result (the block fails the job), the plangate
+step's outputs as act resolved them (verdict, blocked, report-path, pr-number, head-sha), the
+job summary, the ::error/::warning annotations in act's log, the install (the tarball fetched
+once per job, no source build), the comments and commit statuses on the stand-in, and the
+report handed to upload-artifact.
+
+Usage: python3 tests/e2e/act/run.py
+Environment: ACT (act binary; default $PLANGATE_CACHE/bin/act, then PATH, then
+scripts/e2e/install-act.sh), PLANGATE_BIN (the plangate to serve; default: `cargo build
+--locked`), TERRAFORM (default: terraform on PATH), PLANGATE_E2E_KEEP=1 keeps the temp folder.
+Skips (exit 0, "skipped: ...") when act or terraform cannot be had.
+"""
+
+import hashlib
+import http.server
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+EXAMPLE = os.path.join(ROOT, "examples", "github", "plangate.yml")
+INCIDENT = os.path.join(ROOT, "examples", "incidents", "wrong-project-destroys-dev")
+OWNER, REPO, PR = "acme", "infra", 7
+# Obviously fake; the stand-in accepts only this one.
+TOKEN = "fake-token-for-the-act-e2e-test"
+BOT = "github-actions[bot]"
+ACT_DEADLINE = 900  # seconds for one act run
+PAGE = 2  # comments per page: the comment list spans pages
+
+
+def cache_dir():
+    return os.environ.get("PLANGATE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "plangate")
+
+
+def skip(why):
+    print(f"skipped: {why}")
+    sys.exit(0)
+
+
+def find_act():
+    given = os.environ.get("ACT")
+    if given:
+        return given
+    cached = os.path.join(cache_dir(), "bin", "act")
+    if os.access(cached, os.X_OK):
+        return cached
+    on_path = shutil.which("act")
+    if on_path:
+        return on_path
+    p = subprocess.run(
+        ["bash", os.path.join(ROOT, "scripts", "e2e", "install-act.sh")],
+        capture_output=True, text=True, timeout=1800, stdin=subprocess.DEVNULL,
+    )
+    if p.returncode == 3:
+        skip("act cannot be installed: " + " ".join(p.stderr.split())[:500])
+    if p.returncode != 0:
+        raise SystemExit(f"scripts/e2e/install-act.sh failed (exit {p.returncode}):\n{p.stderr}")
+    return p.stdout.strip()
+
+
+def plangate_binary():
+    given = os.environ.get("PLANGATE_BIN")
+    if given:
+        return given
+    subprocess.run(["cargo", "build", "--locked", "--quiet", "--bin", "plangate"], cwd=ROOT, check=True, timeout=1800)
+    meta = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"], cwd=ROOT, check=True, capture_output=True, timeout=60)
+    return os.path.join(json.loads(meta.stdout)["target_directory"], "debug", "plangate")
+
+
+def machine_target():
+    return {
+        ("Linux", "x86_64"): "x86_64-unknown-linux-musl",
+        ("Linux", "aarch64"): "aarch64-unknown-linux-musl",
+        ("Darwin", "x86_64"): "x86_64-apple-darwin",
+        ("Darwin", "arm64"): "aarch64-apple-darwin",
+    }[(os.uname().sysname, os.uname().machine)]
+
+
+def action_default_version():
+    """The default of action.yml's `version` input: what the example installs."""
+    text = open(os.path.join(ROOT, "action.yml")).read()
+    m = re.search(r'^  version:\n(?:    .*\n|      .*\n)*?    default: "?([^"\n]+)"?\n', text, re.M)
+    assert m, "action.yml has no default version"
+    return m.group(1)
+
+
+def uses_refs():
+    """owner/name -> ref, for every `uses:` line of the example."""
+    refs = {}
+    for m in re.finditer(r"^\s*(?:-\s*)?uses:\s*([\w.-]+/[\w.-]+)@([\w.-]+)", open(EXAMPLE).read(), re.M):
+        refs[m.group(1)] = m.group(2)
+    return refs
+
+
+# --- the GitHub stand-in -------------------------------------------------------------------
+
+class GitHub:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.comments = []  # {"id", "body", "user": {"login"}}
+        self.statuses = []
+        self.requests = []  # (method, path, authorized)
+        self.files = {}  # download path -> bytes
+        self.next_id = 100
+        github = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def handle_any(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                authorized = self.headers.get("Authorization") in (f"Bearer {TOKEN}", f"token {TOKEN}")
+                with github.lock:
+                    github.requests.append((self.command, self.path, authorized))
+                    status, headers, payload = github.route(self.command, self.path, body, authorized)
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = handle_any
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+    def comment_json(self, c):
+        return {**c, "html_url": f"{self.url}/{OWNER}/{REPO}/pull/{PR}#issuecomment-{c['id']}"}
+
+    def route(self, method, target, body, authorized):
+        def answer(status, value, headers=()):
+            data = b"" if value is None else json.dumps(value).encode()
+            return status, [("Content-Type", "application/json"), *headers], data
+
+        url = urllib.parse.urlsplit(target)
+        path, query = url.path, urllib.parse.parse_qs(url.query)
+        if method == "GET" and path in self.files:
+            return 200, [("Content-Type", "application/octet-stream")], self.files[path]
+        if path.startswith("/download/"):
+            return 404, [("Content-Type", "text/plain")], b"Not Found"
+        if not authorized:
+            return answer(401, {"message": "Bad credentials"})
+        if method == "GET" and path == "/user":
+            # The Actions token cannot read /user.
+            return answer(403, {"message": "Resource not accessible by integration"})
+        repo = f"/repos/{OWNER}/{REPO}"
+        if not path.startswith(repo + "/"):
+            return answer(404, {"message": "Not Found"})
+        rest = path[len(repo):]
+        if rest == f"/issues/{PR}/comments":
+            if method == "GET":
+                page = int(query.get("page", ["1"])[0])
+                chunk = self.comments[(page - 1) * PAGE: page * PAGE]
+                headers = []
+                if page * PAGE < len(self.comments):
+                    headers.append(("Link", f'<{self.url}{path}?per_page={PAGE}&page={page + 1}>; rel="next"'))
+                return answer(200, [self.comment_json(c) for c in chunk], headers)
+            if method == "POST":
+                self.next_id += 1
+                c = {"id": self.next_id, "body": json.loads(body)["body"], "user": {"login": BOT}}
+                self.comments.append(c)
+                return answer(201, self.comment_json(c))
+        m = re.fullmatch(r"/issues/comments/(\d+)", rest)
+        if m:
+            found = [c for c in self.comments if c["id"] == int(m.group(1))]
+            if not found:
+                return answer(404, {"message": "Not Found"})
+            if method == "PATCH":
+                found[0]["body"] = json.loads(body)["body"]
+                return answer(200, self.comment_json(found[0]))
+            if method == "DELETE":
+                self.comments.remove(found[0])
+                return 204, [], b""
+        if method == "GET" and rest == f"/issues/{PR}/labels":
+            return answer(200, [])
+        if method == "GET" and rest == f"/pulls/{PR}":
+            return answer(200, {"number": PR, "head": {"sha": self.head_sha}})
+        m = re.fullmatch(r"/statuses/([0-9a-f]{40})", rest)
+        if method == "POST" and m:
+            status = json.loads(body)
+            status["sha"] = m.group(1)
+            self.statuses.append(status)
+            return answer(201, status)
+        return answer(404, {"message": "Not Found"})
+
+
+# --- the repository the workflow runs in ---------------------------------------------------
+
+def write(path, text, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+def git(cwd, *args):
+    env = {
+        "PATH": os.environ["PATH"], "HOME": cwd,
+        "GIT_AUTHOR_NAME": "e2e", "GIT_AUTHOR_EMAIL": "e2e@example.invalid",
+        "GIT_COMMITTER_NAME": "e2e", "GIT_COMMITTER_EMAIL": "e2e@example.invalid",
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+
+
+class Terraform:
+    """This machine's terraform, offline."""
+
+    def __init__(self, binary, tmp):
+        self.binary = binary
+        self.rc = os.path.join(tmp, "empty.tfrc")
+        write(self.rc, "")
+
+    def env(self):
+        return {"PATH": os.environ["PATH"], "HOME": os.path.dirname(self.rc), "CHECKPOINT_DISABLE": "1",
+                "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "TF_CLI_CONFIG_FILE": self.rc}
+
+    def run(self, cwd, *args):
+        p = subprocess.run([self.binary, *args], cwd=cwd, env=self.env(), capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, f"terraform {' '.join(args)} in {cwd}: {p.stdout}{p.stderr}"
+
+    def state_dir(self, dest, before, after_text, scratch):
+        """dest/main.tf is after_text; dest/terraform.tfstate is what applying `before` made."""
+        work = tempfile.mkdtemp(dir=scratch, prefix="apply.")
+        write(os.path.join(work, "main.tf"), before)
+        self.run(work, "init", "-input=false")
+        self.run(work, "apply", "-input=false", "-auto-approve")
+        os.makedirs(dest, exist_ok=True)
+        for name in os.listdir(dest):
+            if name.endswith(".tf") or name == "terraform.tfstate":
+                os.remove(os.path.join(dest, name))
+        shutil.copy2(os.path.join(work, "terraform.tfstate"), os.path.join(dest, "terraform.tfstate"))
+        write(os.path.join(dest, "main.tf"), after_text)
+
+
+PRODUCTION_TF = """\
+# Production keeps what it has: the plan changes nothing.
+resource "terraform_data" "orders" {
+  input = {
+    type   = "aws_sqs_queue"
+    values = { name = "orders-production", tags = { env = "production" }, tags_all = { env = "production" } }
+  }
+}
+"""
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def stand_ins(tmp, terraform, artifacts):
+    """Local folders for the third-party actions of the example."""
+    setup = os.path.join(tmp, "stand-ins", "setup-terraform")
+    write(os.path.join(setup, "action.yml"), """\
+name: setup-terraform (stand-in)
+description: Puts this machine's terraform on PATH, as hashicorp/setup-terraform does after downloading one.
+inputs:
+  terraform_wrapper:
+    description: only false is supported
+    default: "true"
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        WRAPPER: ${{ inputs.terraform_wrapper }}
+      run: |
+        set -euo pipefail
+        if [ "$WRAPPER" != "false" ]; then echo "::error::this stand-in has no wrapper"; exit 1; fi
+        echo "$GITHUB_ACTION_PATH/bin" >> "$GITHUB_PATH"
+""")
+    write(os.path.join(setup, "bin", "empty.tfrc"), "")
+    shutil.copy2(os.path.join(ROOT, "scripts", "shape_plan.py"), os.path.join(setup, "bin", "shape_plan.py"))
+    write(os.path.join(setup, "bin", "terraform"), f"""\
+#!/usr/bin/env bash
+# terraform {terraform.binary}, offline; `show -json` output reshaped by plangate's
+# scripts/shape_plan.py (terraform_data stands for provider resources).
+set -euo pipefail
+here="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
+export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_CLI_CONFIG_FILE="$here/empty.tfrc"
+if [ "${{1:-}}" = show ] && [ "${{2:-}}" = -json ]; then
+  {terraform.binary} "$@" | python3 "$here/shape_plan.py"
+else
+  exec {terraform.binary} "$@"
+fi
+""", 0o755)
+    upload = os.path.join(tmp, "stand-ins", "upload-artifact")
+    write(os.path.join(upload, "action.yml"), f"""\
+name: upload-artifact (stand-in)
+description: Keeps the file it is given in {artifacts}/NAME/.
+inputs:
+  name:
+    default: artifact
+  path:
+    required: true
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        NAME: ${{{{ inputs.name }}}}
+        FILE: ${{{{ inputs.path }}}}
+      run: |
+        set -euo pipefail
+        mkdir -p "{artifacts}/$NAME"
+        cp "$FILE" "{artifacts}/$NAME/"
+""")
+    return setup, upload
+
+
+def action_copy(tmp, archive_name, digest):
+    """action.yml and scripts/ of this working tree, with the served tarball's sum pinned."""
+    dest = os.path.join(tmp, "plangate-action")
+    os.makedirs(dest)
+    shutil.copy2(os.path.join(ROOT, "action.yml"), dest)
+    shutil.copytree(os.path.join(ROOT, "scripts"), os.path.join(dest, "scripts"))
+    write(os.path.join(dest, "scripts", "checksums.txt"), f"{digest}  {archive_name}\n")
+    return dest
+
+
+# --- act and its log -----------------------------------------------------------------------
+
+class Run:
+    def __init__(self, code, lines, raw):
+        self.code = code
+        self.entries = lines
+        self.raw = raw
+
+    def job(self, project):
+        return [e for e in self.entries if (e.get("matrix") or {}).get("project", {}).get("name") == project]
+
+    def job_result(self, project):
+        results = [e["jobResult"] for e in self.job(project) if "jobResult" in e]
+        return results[-1] if results else None
+
+    def outputs(self, project, step_id):
+        """Outputs act set for the step with this id (a composite's mapped outputs included)."""
+        out = {}
+        for e in self.job(project):
+            if e.get("command") == "set-output" and e.get("stepID") == [step_id]:
+                out[e["name"]] = e.get("arg", "")
+        return out
+
+    def commands(self, project, command):
+        return [e.get("raw", "").rstrip("\r\n") for e in self.job(project) if e.get("command") == command]
+
+    def summaries(self, project):
+        return [e["content"] for e in self.job(project) if e.get("command") == "summary"]
+
+    def step_results(self, project):
+        return [(e.get("step"), e["stepResult"]) for e in self.job(project) if "stepResult" in e and e.get("stage") == "Main"]
+
+
+def run_act(act, workspace, event, refs, locals_, api, tmp, artifacts_home):
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": artifacts_home,
+        "XDG_CACHE_HOME": os.path.join(artifacts_home, ".cache"),
+        "XDG_CONFIG_HOME": os.path.join(artifacts_home, ".config"),
+        "TMPDIR": tmp,
+        "LANG": "C.UTF-8",
+        "ACT_DISABLE_VERSION_CHECK": "1",  # no call home
+        "GITHUB_TOKEN": TOKEN,  # read by `-s GITHUB_TOKEN`, so it is masked in the log
+    }
+    args = [
+        act, "pull_request",
+        "-W", ".github/workflows/plangate.yml",
+        "-e", event,
+        "-P", "ubuntu-latest=-self-hosted",
+        "--json",
+        "--no-cache-server",
+        "--action-cache-path", os.path.join(tmp, "act-cache"),
+        "--env", f"GITHUB_API_URL={api}",
+        "--env", f"GITHUB_SERVER_URL={api}",
+        "--env", f"PLANGATE_RELEASE_URL={api}/download",
+        "-s", "GITHUB_TOKEN",
+    ]
+    for repo, path in locals_.items():
+        args += ["--local-repository", f"{repo}@{refs[repo]}={path}"]
+    proc = subprocess.Popen(args, cwd=workspace, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        raw, _ = proc.communicate(timeout=ACT_DEADLINE)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise AssertionError(f"act did not finish in {ACT_DEADLINE}s")
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    text = raw.decode("utf-8", "replace")
+    entries = []
+    for line in text.splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            pass
+    return Run(proc.returncode, entries, text)
+
+
+# --- the checks ----------------------------------------------------------------------------
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, fn):
+        try:
+            fn()
+        except Exception:
+            self.failed += 1
+            print(f"FAIL {name}")
+            traceback.print_exc(file=sys.stdout)
+        else:
+            self.passed += 1
+            print(f"ok   {name}")
+
+
+def marker_project(body):
+    m = re.match(r"<!-- plangate:v1 (\{.*?\}) -->", body)
+    return json.loads(m.group(1))["project"] if m else None
+
+
+def main():
+    act = find_act()
+    terraform_bin = os.environ.get("TERRAFORM") or shutil.which("terraform")
+    if not terraform_bin:
+        skip("terraform is not installed: the example workflow runs terraform plan")
+    binary = plangate_binary()
+    version = action_default_version()
+    refs = uses_refs()
+    for needed in ("plangate/plangate", "actions/checkout", "hashicorp/setup-terraform", "actions/upload-artifact"):
+        assert needed in refs, f"{EXAMPLE} has no `uses: {needed}@...`"
+
+    tmp = tempfile.mkdtemp(prefix="plangate-act-e2e.")
+    github = GitHub()
+    checks = Checks()
+    try:
+        target = machine_target()
+        asset = f"plangate-{version}-{target}.tar.gz"
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+            tar.add(binary, arcname="plangate")
+        archive = buf.getvalue()
+        download = f"/download/v{version}/{asset}"
+        github.files[download] = archive
+        plangate_action = action_copy(tmp, asset, hashlib.sha256(archive).hexdigest())
+        artifacts = os.path.join(tmp, "artifacts")
+        setup, upload = stand_ins(tmp, Terraform(terraform_bin, tmp), artifacts)
+        locals_ = {"plangate/plangate": plangate_action, "hashicorp/setup-terraform": setup, "actions/upload-artifact": upload}
+        terraform = Terraform(terraform_bin, tmp)
+
+        # The infrastructure repository, at the pull request's first commit.
+        ws = os.path.join(tmp, "infra")
+        os.makedirs(ws)
+        git(ws, "init", "-q", "-b", "feature")
+        git(ws, "remote", "add", "origin", f"https://github.com/{OWNER}/{REPO}.git")
+        os.makedirs(os.path.join(ws, ".github", "workflows"))
+        shutil.copy2(EXAMPLE, os.path.join(ws, ".github", "workflows", "plangate.yml"))
+        terraform.state_dir(os.path.join(ws, "envs", "staging"), read(os.path.join(INCIDENT, "tf", "step1", "main.tf")),
+                            read(os.path.join(INCIDENT, "tf", "config", "main.tf")), tmp)
+        terraform.state_dir(os.path.join(ws, "envs", "production"), PRODUCTION_TF, PRODUCTION_TF, tmp)
+        git(ws, "add", "-A")
+        git(ws, "commit", "-q", "-m", "staging: remove the old cluster")
+        head1 = git(ws, "rev-parse", "HEAD")
+        assert read(os.path.join(ws, ".github", "workflows", "plangate.yml")) == read(EXAMPLE)
+
+        # Someone else's comment, which plangate must leave alone (and which pushes ours to page 2).
+        github.comments.append({"id": 1, "body": "Looks fine to me, waiting for the plan.", "user": {"login": "octocat"}})
+        github.next_id = 1
+
+        def event(head):
+            path = os.path.join(tmp, f"event-{head[:8]}.json")
+            write(path, json.dumps({
+                "action": "synchronize",
+                "number": PR,
+                "pull_request": {"number": PR, "head": {"sha": head, "ref": "feature"}, "base": {"sha": "0" * 40, "ref": "main"}},
+                "repository": {"full_name": f"{OWNER}/{REPO}", "name": REPO, "owner": {"login": OWNER}},
+            }))
+            return path
+
+        github.head_sha = head1
+        started = time.monotonic()
+        run1 = run_act(act, ws, event(head1), refs, locals_, github.url, tmp, os.path.join(tmp, "home"))
+        print(f"     (act run 1 took {time.monotonic() - started:.0f}s, exit {run1.code})")
+        with open(os.path.join(tmp, "act-run-1.log"), "w") as f:
+            f.write(run1.raw)
+        requests1 = list(github.requests)
+
+        def results1():
+            assert run1.code != 0, f"act exited {run1.code}"
+            assert run1.job_result("app-staging") == "failure", run1.job_result("app-staging")
+            assert run1.job_result("app-production") == "success", run1.job_result("app-production")
+        checks.check("act fails the run: the blocked job fails, the other passes", results1)
+
+        def staging_steps():
+            results = dict(run1.step_results("app-staging"))
+            assert results.get("plangate") == "failure", run1.step_results("app-staging")
+            assert results.get("terraform plan") == "success", results
+            # always(): the status and the report still go out after the block.
+            assert results.get("commit status") == "success", results
+            assert results.get("keep the report") == "success", results
+        checks.check("blocked job: plangate fails its step, the always() steps still run", staging_steps)
+
+        def outputs1():
+            o = run1.outputs("app-staging", "plangate")
+            assert o.get("verdict") == "block" and o.get("blocked") == "true", o
+            assert o.get("pr-number") == str(PR) and o.get("head-sha") == head1, o
+            # The runner's temp folder is gone after the job; upload-artifact kept the report.
+            kept = os.path.join(artifacts, "plangate-app-staging", os.path.basename(o["report-path"]))
+            report = json.loads(read(kept))
+            assert report["verdict"] == "block", report["verdict"]
+            assert [p["name"] for p in report["projects"]] == ["app-staging"], report["projects"]
+            p = run1.outputs("app-production", "plangate")
+            assert p.get("verdict") == "pass" and p.get("blocked") == "false", p
+            kept = os.path.join(artifacts, "plangate-app-production", os.path.basename(p["report-path"]))
+            assert json.loads(read(kept))["verdict"] == "pass"
+        checks.check("outputs verdict/blocked/report-path/pr-number/head-sha, report kept", outputs1)
+
+        def install1():
+            fetched = [r for r in requests1 if r[1] == download]
+            assert len(fetched) == 2, f"the tarball was fetched {len(fetched)} times: {requests1}"
+            for project in ("app-staging", "app-production"):
+                notices = run1.commands(project, "notice")
+                assert not [n for n in notices if "plangate install" in n], notices
+                bin_out = run1.outputs(project, "install")
+                assert bin_out == {}, bin_out  # inner step outputs are not the action's
+                errors = [e for e in run1.commands(project, "error") if "plangate install" in e]
+                assert not errors, errors
+        checks.check("the action installed the pinned release from the loopback download", install1)
+
+        def annotations1():
+            errors = run1.commands("app-staging", "error")
+            ours = [e for e in errors if e.startswith("::error title=plangate ")]
+            assert ours, run1.commands("app-staging", "error")
+            assert all(e.startswith("::error title=plangate cross-env-destroy (app-staging)::") for e in ours), ours
+            text = "\n".join(ours)
+            assert "aws_eks_cluster.cluster" in text, text
+            assert "dev" in text, text
+            assert not [e for e in run1.commands("app-production", "error") if e.startswith("::error title=plangate")]
+            assert not run1.commands("app-production", "warning"), run1.commands("app-production", "warning")
+        checks.check("::error annotations for the blocked destroys, none for production", annotations1)
+
+        def summary1():
+            staging = "\n".join(run1.summaries("app-staging"))
+            assert "BLOCK" in staging and "cross-env-destroy" in staging, staging
+            assert "aws_eks_cluster.cluster" in staging, staging
+            production = "\n".join(run1.summaries("app-production"))
+            assert "PASS" in production and "BLOCK" not in production, production
+        checks.check("the job summary is plangate's Markdown report", summary1)
+
+        def comments1():
+            ours = [c for c in github.comments if marker_project(c["body"])]
+            by_project = {marker_project(c["body"]): c for c in ours}
+            assert sorted(by_project) == ["app-production", "app-staging"] and len(ours) == 2, [c["body"][:80] for c in github.comments]
+            assert all(c["user"]["login"] == BOT for c in ours)
+            staging = by_project["app-staging"]["body"]
+            assert "BLOCK" in staging and "cross-env-destroy" in staging and "aws_eks_cluster.cluster" in staging, staging
+            assert "PASS" in by_project["app-production"]["body"], by_project["app-production"]["body"]
+            assert github.comments[0] == {"id": 1, "body": "Looks fine to me, waiting for the plan.", "user": {"login": "octocat"}}
+            posts = [r for r in requests1 if r[0] == "POST" and r[1].endswith(f"/issues/{PR}/comments")]
+            assert len(posts) == 2, posts
+            assert all(r[2] for r in requests1 if not r[1].startswith("/download/")), "a request without the token"
+            assert TOKEN not in run1.raw, "the token is in act's log"
+        checks.check("one comment per project posted to the stand-in, others' comments untouched", comments1)
+
+        def statuses1():
+            got = sorted((s["context"], s["state"], s["sha"]) for s in github.statuses)
+            assert got == [("plangate/app-production", "success", head1), ("plangate/app-staging", "failure", head1)], got
+        checks.check("commit statuses from the example's status step", statuses1)
+
+        # Run 2: a new commit on the pull request makes the staging plan the clean neighbour.
+        clean = os.path.join(INCIDENT, "clean", "tf")
+        terraform.state_dir(os.path.join(ws, "envs", "staging"), read(os.path.join(clean, "step1", "main.tf")),
+                            read(os.path.join(clean, "config", "main.tf")), tmp)
+        git(ws, "add", "-A")
+        git(ws, "commit", "-q", "-m", "staging: tear down staging's own cluster")
+        head2 = git(ws, "rev-parse", "HEAD")
+        github.head_sha = head2
+        github.requests.clear()
+        ids_before = {marker_project(c["body"]): c["id"] for c in github.comments if marker_project(c["body"])}
+        started = time.monotonic()
+        run2 = run_act(act, ws, event(head2), refs, locals_, github.url, tmp, os.path.join(tmp, "home"))
+        print(f"     (act run 2 took {time.monotonic() - started:.0f}s, exit {run2.code})")
+        with open(os.path.join(tmp, "act-run-2.log"), "w") as f:
+            f.write(run2.raw)
+
+        def run2_passes():
+            assert run2.code == 0, f"act exited {run2.code}"
+            assert run2.job_result("app-staging") == "success" and run2.job_result("app-production") == "success"
+            o = run2.outputs("app-staging", "plangate")
+            assert o.get("verdict") in ("pass", "warn") and o.get("blocked") == "false", o
+            assert o.get("head-sha") == head2, o
+            assert not [e for e in run2.commands("app-staging", "error") if e.startswith("::error title=plangate")]
+            staging = "\n".join(run2.summaries("app-staging"))
+            assert "BLOCK" not in staging and o["verdict"].upper() in staging, staging
+        checks.check("run 2: the clean plan passes, no error annotations", run2_passes)
+
+        def run2_warnings_match_verdict():
+            warnings = [w for w in run2.commands("app-staging", "warning") if w.startswith("::warning title=plangate ")]
+            verdict = run2.outputs("app-staging", "plangate").get("verdict")
+            assert (verdict == "warn") == bool(warnings), (verdict, warnings)
+            for w in warnings:
+                assert "(app-staging)::" in w, w
+        checks.check("run 2: ::warning annotations exactly when the verdict is warn", run2_warnings_match_verdict)
+
+        def comments2():
+            ours = {marker_project(c["body"]): c for c in github.comments if marker_project(c["body"])}
+            assert {k: v["id"] for k, v in ours.items()} == ids_before, (ours.keys(), ids_before)
+            assert "BLOCK" not in ours["app-staging"]["body"], ours["app-staging"]["body"]
+            assert "rosey-staging" in ours["app-staging"]["body"] or "aws_eks_cluster.cluster" in ours["app-staging"]["body"]
+            assert not [r for r in github.requests if r[0] == "POST" and r[1].endswith("/comments")], "a new comment instead of an update"
+            assert [r for r in github.requests if r[0] == "PATCH"], "the staging comment was not updated"
+            assert len(github.comments) == 3
+            got = sorted((s["context"], s["state"]) for s in github.statuses if s["sha"] == head2)
+            assert got == [("plangate/app-production", "success"), ("plangate/app-staging", "success")], got
+        checks.check("run 2: the comments are updated in place, statuses on the new head", comments2)
+    finally:
+        github.stop()
+        if os.environ.get("PLANGATE_E2E_KEEP") == "1":
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{checks.passed} passed, {checks.failed} failed")
+    return 1 if checks.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
