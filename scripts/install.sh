@@ -123,9 +123,17 @@ pinned_sum() { # ASSET
   ' "$sums" | sort -u
 }
 
+# Sets `why` to curl's one-line reason when the download fails.
+why=""
 download() { # URL FILE
-  command -v curl > /dev/null || return 1
-  curl -fsSL --retry 2 --connect-timeout 15 --max-time 300 -o "$2" "$1"
+  if ! command -v curl > /dev/null; then
+    why="curl is not installed"
+    return 1
+  fi
+  if ! why="$(curl -fsSL --retry 2 --connect-timeout 15 --max-time 300 -o "$2" "$1" 2>&1)"; then
+    why="$(printf '%s' "$why" | tr -s '\r\n' '  ')"
+    return 1
+  fi
 }
 
 from_source() { # WHY
@@ -164,7 +172,7 @@ fi
 
 url="$base/v$version/$asset"
 if ! download "$url" "$work/$asset"; then
-  from_source "could not download $url"
+  from_source "could not download $url (${why% })"
 fi
 actual="$(sha256 "$work/$asset")"
 if [ "$actual" != "$pinned" ]; then

@@ -30,7 +30,8 @@ Two runs on one pull request, each with the whole matrix (app-staging, app-produ
    state holds dev's cluster, and whose configuration removes it): blocked.
 2. a new commit makes envs/staging that incident's clean/ neighbour (staging tears down what is
    tagged staging): passes, and the comments of run 1 are updated in place.
-envs/production holds one resource that its configuration keeps: it passes both times.
+envs/production keeps its queue and lets go of a bucket without destroying it (a `removed`
+block): a warning (state-forget) that does not fail the job, both times.
 
 Checked: act's exit status and each job's result (the block fails the job), the plangate
 step's outputs as act resolved them (verdict, blocked, report-path, pr-number, head-sha), the
@@ -70,7 +71,7 @@ OWNER, REPO, PR = "acme", "infra", 7
 TOKEN = "fake-token-for-the-act-e2e-test"
 BOT = "github-actions[bot]"
 ACT_DEADLINE = 900  # seconds for one act run
-PAGE = 2  # comments per page: the comment list spans pages
+PAGE = 2  # comments per page, whatever per_page asks: the comment list spans pages
 
 
 def cache_dir():
@@ -144,7 +145,7 @@ class GitHub:
         self.lock = threading.Lock()
         self.comments = []  # {"id", "body", "user": {"login"}}
         self.statuses = []
-        self.requests = []  # (method, path, authorized)
+        self.requests = []  # (method, path, authorized, status)
         self.files = {}  # download path -> bytes
         self.next_id = 100
         github = self
@@ -157,8 +158,8 @@ class GitHub:
                 body = self.rfile.read(length) if length else b""
                 authorized = self.headers.get("Authorization") in (f"Bearer {TOKEN}", f"token {TOKEN}")
                 with github.lock:
-                    github.requests.append((self.command, self.path, authorized))
                     status, headers, payload = github.route(self.command, self.path, body, authorized)
+                    github.requests.append((self.command, self.path, authorized, status))
                 self.send_response(status)
                 for k, v in headers:
                     self.send_header(k, v)
@@ -294,12 +295,36 @@ class Terraform:
         write(os.path.join(dest, "main.tf"), after_text)
 
 
-PRODUCTION_TF = """\
-# Production keeps what it has: the plan changes nothing.
+PRODUCTION_BEFORE = """\
 resource "terraform_data" "orders" {
   input = {
     type   = "aws_sqs_queue"
     values = { name = "orders-production", tags = { env = "production" }, tags_all = { env = "production" } }
+  }
+}
+
+resource "terraform_data" "reports" {
+  input = {
+    type   = "aws_s3_bucket"
+    values = { bucket = "acme-reports-production", tags = { env = "production" }, tags_all = { env = "production" } }
+  }
+}
+"""
+
+# Production keeps its queue and lets go of the bucket without destroying it (it moves to
+# another state): nothing is destroyed, and plangate warns (state-forget).
+PRODUCTION_AFTER = """\
+resource "terraform_data" "orders" {
+  input = {
+    type   = "aws_sqs_queue"
+    values = { name = "orders-production", tags = { env = "production" }, tags_all = { env = "production" } }
+  }
+}
+
+removed {
+  from = terraform_data.reports
+  lifecycle {
+    destroy = false
   }
 }
 """
@@ -391,15 +416,28 @@ class Run:
     def job(self, project):
         return [e for e in self.entries if (e.get("matrix") or {}).get("project", {}).get("name") == project]
 
-    def job_result(self, project):
-        results = [e["jobResult"] for e in self.job(project) if "jobResult" in e]
+    def matrix_result(self):
+        """act keeps one result for a whole matrix (as `needs` sees it): the last one logged."""
+        results = [e["jobResult"] for e in self.entries if "jobResult" in e]
         return results[-1] if results else None
 
-    def outputs(self, project, step_id):
-        """Outputs act set for the step with this id (a composite's mapped outputs included)."""
+    def file_outputs(self, project, *step_ids):
+        """What a run: step wrote to $GITHUB_OUTPUT (act logs it after the step's result)."""
+        return {e["name"]: e.get("arg", "") for e in self.job(project)
+                if e.get("stepID") == list(step_ids) and e.get("command") == "set-output"}
+
+    def outputs(self, project, *step_ids):
+        """Outputs act set for the step with this id path while it ran: for ["plangate"], the
+        outputs its action.yml maps. (After a composite step act also reads the runner's output
+        file again, which still holds the last inner step's lines, and sets those on the outer
+        step too; that is act's doing, so those later entries are not read here.)"""
         out = {}
         for e in self.job(project):
-            if e.get("command") == "set-output" and e.get("stepID") == [step_id]:
+            if e.get("stepID") != list(step_ids):
+                continue
+            if "stepResult" in e and e.get("stage") == "Main":
+                break
+            if e.get("command") == "set-output":
                 out[e["name"]] = e.get("arg", "")
         return out
 
@@ -407,10 +445,13 @@ class Run:
         return [e.get("raw", "").rstrip("\r\n") for e in self.job(project) if e.get("command") == command]
 
     def summaries(self, project):
-        return [e["content"] for e in self.job(project) if e.get("command") == "summary"]
+        """The job summary act logged after the plangate step."""
+        return [e["content"] for e in self.job(project) if e.get("command") == "summary" and e.get("stepID") == ["plangate"]]
 
     def step_results(self, project):
-        return [(e.get("step"), e["stepResult"]) for e in self.job(project) if "stepResult" in e and e.get("stage") == "Main"]
+        """(step name, result) of the job's own steps (not a composite's inner ones)."""
+        return [(e.get("step"), e["stepResult"]) for e in self.job(project)
+                if "stepResult" in e and e.get("stage") == "Main" and len(e.get("stepID") or []) == 1]
 
 
 def run_act(act, workspace, event, refs, locals_, api, tmp, artifacts_home):
@@ -485,12 +526,36 @@ def marker_project(body):
     return json.loads(m.group(1))["project"] if m else None
 
 
+def isolate(act, binary):
+    """Run the rest of this script in a network namespace of its own, where only loopback
+    exists: nothing it starts (act, terraform, plangate, curl) can reach another host. act
+    itself asks the kernel for a route to 8.8.8.8 when it starts (a UDP connect that sends
+    nothing), to pick its servers' default address; here that finds no route. Where no
+    namespace can be made (no unshare, no privilege), the run goes on on the host's loopback."""
+    if os.environ.get("PLANGATE_E2E_NETNS") == "inside":
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True, timeout=30)
+        print("     (in a network namespace with only loopback)")
+        return
+    unshare = ["unshare", "-n"] if os.geteuid() == 0 else ["unshare", "-rn"]
+    if os.environ.get("PLANGATE_E2E_NETNS") == "off" or not shutil.which("unshare") or not shutil.which("ip"):
+        print("     (no network namespace: running on the host's loopback)")
+        return
+    probe = subprocess.run([*unshare, "ip", "link", "set", "lo", "up"], capture_output=True, text=True, timeout=30)
+    if probe.returncode != 0:
+        print(f"     (no network namespace ({probe.stderr.strip()}): running on the host's loopback)")
+        return
+    env = {**os.environ, "PLANGATE_E2E_NETNS": "inside", "ACT": act, "PLANGATE_BIN": binary}
+    p = subprocess.run([*unshare, sys.executable, os.path.abspath(__file__)], env=env, stdin=subprocess.DEVNULL)
+    sys.exit(p.returncode)
+
+
 def main():
     act = find_act()
     terraform_bin = os.environ.get("TERRAFORM") or shutil.which("terraform")
     if not terraform_bin:
         skip("terraform is not installed: the example workflow runs terraform plan")
-    binary = plangate_binary()
+    binary = os.path.abspath(plangate_binary())
+    isolate(act, binary)
     version = action_default_version()
     refs = uses_refs()
     for needed in ("plangate/plangate", "actions/checkout", "hashicorp/setup-terraform", "actions/upload-artifact"):
@@ -510,9 +575,9 @@ def main():
         github.files[download] = archive
         plangate_action = action_copy(tmp, asset, hashlib.sha256(archive).hexdigest())
         artifacts = os.path.join(tmp, "artifacts")
-        setup, upload = stand_ins(tmp, Terraform(terraform_bin, tmp), artifacts)
-        locals_ = {"plangate/plangate": plangate_action, "hashicorp/setup-terraform": setup, "actions/upload-artifact": upload}
         terraform = Terraform(terraform_bin, tmp)
+        setup, upload = stand_ins(tmp, terraform, artifacts)
+        locals_ = {"plangate/plangate": plangate_action, "hashicorp/setup-terraform": setup, "actions/upload-artifact": upload}
 
         # The infrastructure repository, at the pull request's first commit.
         ws = os.path.join(tmp, "infra")
@@ -523,7 +588,7 @@ def main():
         shutil.copy2(EXAMPLE, os.path.join(ws, ".github", "workflows", "plangate.yml"))
         terraform.state_dir(os.path.join(ws, "envs", "staging"), read(os.path.join(INCIDENT, "tf", "step1", "main.tf")),
                             read(os.path.join(INCIDENT, "tf", "config", "main.tf")), tmp)
-        terraform.state_dir(os.path.join(ws, "envs", "production"), PRODUCTION_TF, PRODUCTION_TF, tmp)
+        terraform.state_dir(os.path.join(ws, "envs", "production"), PRODUCTION_BEFORE, PRODUCTION_AFTER, tmp)
         git(ws, "add", "-A")
         git(ws, "commit", "-q", "-m", "staging: remove the old cluster")
         head1 = git(ws, "rev-parse", "HEAD")
@@ -550,12 +615,16 @@ def main():
         with open(os.path.join(tmp, "act-run-1.log"), "w") as f:
             f.write(run1.raw)
         requests1 = list(github.requests)
+        with open(os.path.join(tmp, "requests-1.json"), "w") as f:
+            json.dump(requests1, f, indent=1)
 
         def results1():
             assert run1.code != 0, f"act exited {run1.code}"
-            assert run1.job_result("app-staging") == "failure", run1.job_result("app-staging")
-            assert run1.job_result("app-production") == "success", run1.job_result("app-production")
-        checks.check("act fails the run: the blocked job fails, the other passes", results1)
+            assert run1.matrix_result() == "failure", run1.matrix_result()
+            assert "Error: Job 'plan' failed" in run1.raw
+            production = run1.step_results("app-production")
+            assert len(production) == 6 and all(r == "success" for _, r in production), production
+        checks.check("act fails the run: the blocked job fails, app-production's steps all pass", results1)
 
         def staging_steps():
             results = dict(run1.step_results("app-staging"))
@@ -576,9 +645,9 @@ def main():
             assert report["verdict"] == "block", report["verdict"]
             assert [p["name"] for p in report["projects"]] == ["app-staging"], report["projects"]
             p = run1.outputs("app-production", "plangate")
-            assert p.get("verdict") == "pass" and p.get("blocked") == "false", p
+            assert p.get("verdict") == "warn" and p.get("blocked") == "false", p
             kept = os.path.join(artifacts, "plangate-app-production", os.path.basename(p["report-path"]))
-            assert json.loads(read(kept))["verdict"] == "pass"
+            assert json.loads(read(kept))["verdict"] == "warn"
         checks.check("outputs verdict/blocked/report-path/pr-number/head-sha, report kept", outputs1)
 
         def install1():
@@ -587,8 +656,8 @@ def main():
             for project in ("app-staging", "app-production"):
                 notices = run1.commands(project, "notice")
                 assert not [n for n in notices if "plangate install" in n], notices
-                bin_out = run1.outputs(project, "install")
-                assert bin_out == {}, bin_out  # inner step outputs are not the action's
+                installed = run1.file_outputs(project, "plangate", "install").get("bin", "")
+                assert installed.startswith(os.path.join(tmp, "act-cache")) and installed.endswith("/plangate-bin/plangate"), installed
                 errors = [e for e in run1.commands(project, "error") if "plangate install" in e]
                 assert not errors, errors
         checks.check("the action installed the pinned release from the loopback download", install1)
@@ -601,16 +670,19 @@ def main():
             text = "\n".join(ours)
             assert "aws_eks_cluster.cluster" in text, text
             assert "dev" in text, text
+            assert not [w for w in run1.commands("app-staging", "warning") if w.startswith("::warning title=plangate")]
             assert not [e for e in run1.commands("app-production", "error") if e.startswith("::error title=plangate")]
-            assert not run1.commands("app-production", "warning"), run1.commands("app-production", "warning")
-        checks.check("::error annotations for the blocked destroys, none for production", annotations1)
+            warnings = [w for w in run1.commands("app-production", "warning") if w.startswith("::warning title=plangate")]
+            assert warnings == ["::warning title=plangate state-forget (app-production)::aws_s3_bucket.reports"
+                                " would be removed from the state but keeps running, unmanaged"], warnings
+        checks.check("annotations: ::error for each blocked destroy, ::warning for the forgotten bucket", annotations1)
 
         def summary1():
             staging = "\n".join(run1.summaries("app-staging"))
             assert "BLOCK" in staging and "cross-env-destroy" in staging, staging
             assert "aws_eks_cluster.cluster" in staging, staging
             production = "\n".join(run1.summaries("app-production"))
-            assert "PASS" in production and "BLOCK" not in production, production
+            assert "WARN" in production and "state-forget" in production and "BLOCK" not in production, production
         checks.check("the job summary is plangate's Markdown report", summary1)
 
         def comments1():
@@ -620,11 +692,14 @@ def main():
             assert all(c["user"]["login"] == BOT for c in ours)
             staging = by_project["app-staging"]["body"]
             assert "BLOCK" in staging and "cross-env-destroy" in staging and "aws_eks_cluster.cluster" in staging, staging
-            assert "PASS" in by_project["app-production"]["body"], by_project["app-production"]["body"]
+            assert "WARN" in by_project["app-production"]["body"], by_project["app-production"]["body"]
             assert github.comments[0] == {"id": 1, "body": "Looks fine to me, waiting for the plan.", "user": {"login": "octocat"}}
             posts = [r for r in requests1 if r[0] == "POST" and r[1].endswith(f"/issues/{PR}/comments")]
             assert len(posts) == 2, posts
             assert all(r[2] for r in requests1 if not r[1].startswith("/download/")), "a request without the token"
+            # Only the refusal of /user (which the Actions token gets) was not a success.
+            refused = [r for r in requests1 if r[3] >= 400]
+            assert all(r[:2] == ("GET", "/user") and r[3] == 403 for r in refused), refused
             assert TOKEN not in run1.raw, "the token is in act's log"
         checks.check("one comment per project posted to the stand-in, others' comments untouched", comments1)
 
@@ -643,6 +718,8 @@ def main():
         github.head_sha = head2
         github.requests.clear()
         ids_before = {marker_project(c["body"]): c["id"] for c in github.comments if marker_project(c["body"])}
+        staging_marker1 = next(re.match(r"<!-- plangate:v1 .*?-->", c["body"]).group(0)
+                               for c in github.comments if marker_project(c["body"]) == "app-staging")
         started = time.monotonic()
         run2 = run_act(act, ws, event(head2), refs, locals_, github.url, tmp, os.path.join(tmp, "home"))
         print(f"     (act run 2 took {time.monotonic() - started:.0f}s, exit {run2.code})")
@@ -651,7 +728,10 @@ def main():
 
         def run2_passes():
             assert run2.code == 0, f"act exited {run2.code}"
-            assert run2.job_result("app-staging") == "success" and run2.job_result("app-production") == "success"
+            assert run2.matrix_result() == "success", run2.matrix_result()
+            for project in ("app-staging", "app-production"):
+                results = run2.step_results(project)
+                assert len(results) == 6 and all(r == "success" for _, r in results), (project, results)
             o = run2.outputs("app-staging", "plangate")
             assert o.get("verdict") in ("pass", "warn") and o.get("blocked") == "false", o
             assert o.get("head-sha") == head2, o
@@ -671,10 +751,15 @@ def main():
         def comments2():
             ours = {marker_project(c["body"]): c for c in github.comments if marker_project(c["body"])}
             assert {k: v["id"] for k, v in ours.items()} == ids_before, (ours.keys(), ids_before)
-            assert "BLOCK" not in ours["app-staging"]["body"], ours["app-staging"]["body"]
-            assert "rosey-staging" in ours["app-staging"]["body"] or "aws_eks_cluster.cluster" in ours["app-staging"]["body"]
+            body = ours["app-staging"]["body"]
+            assert "PASS" in body and "5 to delete" in body and "BLOCK" not in body, body
+            assert re.match(r"<!-- plangate:v1 .*?-->", body).group(0) != staging_marker1, "the comment still names run 1's plan"
             assert not [r for r in github.requests if r[0] == "POST" and r[1].endswith("/comments")], "a new comment instead of an update"
             assert [r for r in github.requests if r[0] == "PATCH"], "the staging comment was not updated"
+            # Three comments, two a page (the stand-in's page size): the list was followed to page 2.
+            assert [r for r in github.requests if r[0] == "GET" and r[1].endswith("/comments?per_page=2&page=2")], github.requests
+            refused = [r for r in github.requests if r[3] >= 400]
+            assert all(r[:2] == ("GET", "/user") and r[3] == 403 for r in refused), refused
             assert len(github.comments) == 3
             got = sorted((s["context"], s["state"]) for s in github.statuses if s["sha"] == head2)
             assert got == [("plangate/app-production", "success"), ("plangate/app-staging", "success")], got
