@@ -395,13 +395,19 @@ runs:
     return setup, upload
 
 
-def action_copy(tmp, archive_name, digest):
-    """action.yml and scripts/ of this working tree, with the served tarball's sum pinned."""
-    dest = os.path.join(tmp, "plangate-action")
+def action_copy(tmp, name, sums, source=False):
+    """action.yml and scripts/ of this working tree, with scripts/checksums.txt holding `sums`;
+    with source=True also what a source build needs (Cargo.toml, Cargo.lock, src/), as in a
+    checkout of the action at a tag."""
+    dest = os.path.join(tmp, name)
     os.makedirs(dest)
     shutil.copy2(os.path.join(ROOT, "action.yml"), dest)
     shutil.copytree(os.path.join(ROOT, "scripts"), os.path.join(dest, "scripts"))
-    write(os.path.join(dest, "scripts", "checksums.txt"), f"{digest}  {archive_name}\n")
+    write(os.path.join(dest, "scripts", "checksums.txt"), sums)
+    if source:
+        shutil.copy2(os.path.join(ROOT, "Cargo.toml"), dest)
+        shutil.copy2(os.path.join(ROOT, "Cargo.lock"), dest)
+        shutil.copytree(os.path.join(ROOT, "src"), os.path.join(dest, "src"))
     return dest
 
 
@@ -454,7 +460,9 @@ class Run:
                 if "stepResult" in e and e.get("stage") == "Main" and len(e.get("stepID") or []) == 1]
 
 
-def run_act(act, workspace, event, refs, locals_, api, tmp, artifacts_home):
+def run_act(act, workspace, event, refs, locals_, api, tmp, artifacts_home, host_env=None):
+    """act on the workspace; host_env is added to act's own environment, which host mode
+    hands to the steps (the PATH has no cargo unless host_env gives one)."""
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": artifacts_home,
@@ -464,6 +472,7 @@ def run_act(act, workspace, event, refs, locals_, api, tmp, artifacts_home):
         "LANG": "C.UTF-8",
         "ACT_DISABLE_VERSION_CHECK": "1",  # no call home
         "GITHUB_TOKEN": TOKEN,  # read by `-s GITHUB_TOKEN`, so it is masked in the log
+        **(host_env or {}),
     }
     args = [
         act, "pull_request",
@@ -573,7 +582,7 @@ def main():
         archive = buf.getvalue()
         download = f"/download/v{version}/{asset}"
         github.files[download] = archive
-        plangate_action = action_copy(tmp, asset, hashlib.sha256(archive).hexdigest())
+        plangate_action = action_copy(tmp, "plangate-action", f"{hashlib.sha256(archive).hexdigest()}  {asset}\n")
         artifacts = os.path.join(tmp, "artifacts")
         terraform = Terraform(terraform_bin, tmp)
         setup, upload = stand_ins(tmp, terraform, artifacts)
@@ -764,15 +773,55 @@ def main():
             got = sorted((s["context"], s["state"]) for s in github.statuses if s["sha"] == head2)
             assert got == [("plangate/app-production", "success"), ("plangate/app-staging", "success")], got
         checks.check("run 2: the comments are updated in place, statuses on the new head", comments2)
+
+        # Run 3 (opt-in: a release build of plangate in each job): the action at a ref whose
+        # scripts/checksums.txt pins nothing for its version builds its own checkout.
+        if os.environ.get("PLANGATE_E2E_SOURCE_BUILD") != "1":
+            print("skip run 3: skipped: the source-build fallback under act runs with PLANGATE_E2E_SOURCE_BUILD=1")
+            return checks
+        cargo = shutil.which("cargo")
+        if cargo is None:
+            print("skip run 3: skipped: cargo is not installed")
+            return checks
+        unpinned = action_copy(tmp, "plangate-action-unpinned", "# nothing pinned at this ref\n", source=True)
+        github.requests.clear()
+        host_env = {
+            "PATH": f"{os.path.dirname(cargo)}:/usr/local/bin:/usr/bin:/bin",
+            "CARGO_HOME": os.environ.get("CARGO_HOME", os.path.expanduser("~/.cargo")),
+            "RUSTUP_HOME": os.environ.get("RUSTUP_HOME", os.path.expanduser("~/.rustup")),
+            "CARGO_NET_OFFLINE": "true",  # the crates come from cargo's cache: there is no network
+        }
+        if os.environ.get("CARGO_TARGET_DIR"):
+            host_env["CARGO_TARGET_DIR"] = os.environ["CARGO_TARGET_DIR"]
+        started = time.monotonic()
+        run3 = run_act(act, ws, event(head2), refs, {**locals_, "plangate/plangate": unpinned}, github.url, tmp,
+                       os.path.join(tmp, "home"), host_env)
+        print(f"     (act run 3 took {time.monotonic() - started:.0f}s, exit {run3.code})")
+        with open(os.path.join(tmp, "act-run-3.log"), "w") as f:
+            f.write(run3.raw)
+
+        def run3_builds_with_a_notice():
+            assert run3.code == 0, f"act exited {run3.code}"
+            assert not [r for r in github.requests if r[1].startswith("/download/")], "a download without a pinned sum"
+            for project in ("app-staging", "app-production"):
+                notices = [n for n in run3.commands(project, "notice") if n.startswith("::notice title=plangate install::")]
+                assert notices == [f"::notice title=plangate install::no sha256 for {asset} is pinned in scripts/checksums.txt:"
+                                   " building plangate from source with cargo instead (this takes a few minutes)"], notices
+                installed = run3.file_outputs(project, "plangate", "install").get("bin", "")
+                assert installed.endswith("/plangate-bin/plangate"), installed
+            assert run3.outputs("app-staging", "plangate").get("verdict") == "pass"
+            assert run3.outputs("app-production", "plangate").get("verdict") == "warn"
+        checks.check("run 3: nothing pinned: a ::notice, a source build, the same verdicts", run3_builds_with_a_notice)
+        return checks
     finally:
         github.stop()
         if os.environ.get("PLANGATE_E2E_KEEP") == "1":
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{checks.passed} passed, {checks.failed} failed")
-    return 1 if checks.failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    result = main()
+    print(f"{result.passed} passed, {result.failed} failed")
+    sys.exit(1 if result.failed else 0)
