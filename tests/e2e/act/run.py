@@ -33,16 +33,25 @@ Two runs on one pull request, each with the whole matrix (app-staging, app-produ
 envs/production keeps its queue and lets go of a bucket without destroying it (a `removed`
 block): a warning (state-forget) that does not fail the job, both times.
 
-Checked: act's exit status and each job's result (the block fails the job), the plangate
-step's outputs as act resolved them (verdict, blocked, report-path, pr-number, head-sha), the
-job summary, the ::error/::warning annotations in act's log, the install (the tarball fetched
-once per job, no source build), the comments and commit statuses on the stand-in, and the
-report handed to upload-artifact.
+3. (opt-in, PLANGATE_E2E_SOURCE_BUILD=1: a release build in each job) the action at a ref
+   whose scripts/checksums.txt pins nothing: a ::notice, then a cargo build of the action's
+   own checkout, and the same verdicts.
+
+Checked: act's exit status and the jobs' results (the block fails the job; act keeps one
+result for a whole matrix, so each matrix job is also judged by its steps), the plangate
+step's outputs as its action.yml maps them (verdict, blocked, report-path, pr-number,
+head-sha), the job summary, the ::error/::warning annotations in act's log, the install (the
+tarball fetched once per job, no source build), the comments and commit statuses on the
+stand-in, and the report handed to upload-artifact.
+
+Where it can, the script runs in a network namespace of its own with only loopback (see
+isolate()), so nothing it starts can reach another host.
 
 Usage: python3 tests/e2e/act/run.py
 Environment: ACT (act binary; default $PLANGATE_CACHE/bin/act, then PATH, then
 scripts/e2e/install-act.sh), PLANGATE_BIN (the plangate to serve; default: `cargo build
---locked`), TERRAFORM (default: terraform on PATH), PLANGATE_E2E_KEEP=1 keeps the temp folder.
+--locked`), TERRAFORM (default: terraform on PATH), PLANGATE_E2E_SOURCE_BUILD=1 (run 3; honours
+CARGO_TARGET_DIR), PLANGATE_E2E_NETNS=off, PLANGATE_E2E_KEEP=1 keeps the temp folder.
 Skips (exit 0, "skipped: ...") when act or terraform cannot be had.
 """
 
