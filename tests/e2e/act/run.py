@@ -404,19 +404,28 @@ runs:
     return setup, upload
 
 
+def copy_tracked(dest):
+    """Every file git tracks in this working tree (its current content), as a checkout of the
+    repository at a ref has them."""
+    listed = subprocess.run(["git", "-C", ROOT, "ls-files", "-z"], check=True, capture_output=True, timeout=60).stdout
+    for rel in filter(None, listed.decode().split("\0")):
+        src = os.path.join(ROOT, rel)
+        if os.path.isfile(src):
+            os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
+            shutil.copy2(src, os.path.join(dest, rel))
+
+
 def action_copy(tmp, name, sums, source=False):
     """action.yml and scripts/ of this working tree, with scripts/checksums.txt holding `sums`;
-    with source=True also what a source build needs (Cargo.toml, Cargo.lock, src/), as in a
-    checkout of the action at a tag."""
+    with source=True every tracked file, as in a checkout of the action at a tag."""
     dest = os.path.join(tmp, name)
     os.makedirs(dest)
-    shutil.copy2(os.path.join(ROOT, "action.yml"), dest)
-    shutil.copytree(os.path.join(ROOT, "scripts"), os.path.join(dest, "scripts"))
-    write(os.path.join(dest, "scripts", "checksums.txt"), sums)
     if source:
-        shutil.copy2(os.path.join(ROOT, "Cargo.toml"), dest)
-        shutil.copy2(os.path.join(ROOT, "Cargo.lock"), dest)
-        shutil.copytree(os.path.join(ROOT, "src"), os.path.join(dest, "src"))
+        copy_tracked(dest)
+    else:
+        shutil.copy2(os.path.join(ROOT, "action.yml"), dest)
+        shutil.copytree(os.path.join(ROOT, "scripts"), os.path.join(dest, "scripts"))
+    write(os.path.join(dest, "scripts", "checksums.txt"), sums)
     return dest
 
 

@@ -121,19 +121,29 @@ class Release:
         self.thread.join(timeout=10)
 
 
+def copy_tracked(dest):
+    """Every file git tracks in this working tree (its current content), as a checkout of the
+    repository at a ref has them."""
+    listed = subprocess.run(["git", "-C", ROOT, "ls-files", "-z"], check=True, capture_output=True, timeout=60).stdout
+    for rel in filter(None, listed.decode().split("\0")):
+        src = os.path.join(ROOT, rel)
+        if os.path.isfile(src):
+            os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
+            shutil.copy2(src, os.path.join(dest, rel))
+
+
 class Checkout:
     """A copy of scripts/install.sh with its own checksums.txt, as at a tagged commit."""
 
     def __init__(self, tmp, sums_text, source_tree=False):
         self.root = tempfile.mkdtemp(dir=tmp, prefix="checkout.")
-        os.mkdir(os.path.join(self.root, "scripts"))
+        if source_tree:
+            # What the source fallback builds: the whole checkout.
+            copy_tracked(self.root)
+        os.makedirs(os.path.join(self.root, "scripts"), exist_ok=True)
         shutil.copy2(os.path.join(ROOT, "scripts", "install.sh"), os.path.join(self.root, "scripts", "install.sh"))
         with open(os.path.join(self.root, "scripts", "checksums.txt"), "w") as f:
             f.write(sums_text)
-        if source_tree:
-            # What the source fallback builds: the crate at this checkout.
-            for name in ("Cargo.toml", "Cargo.lock", "src"):
-                os.symlink(os.path.join(ROOT, name), os.path.join(self.root, name))
         self.script = os.path.join(self.root, "scripts", "install.sh")
 
 
