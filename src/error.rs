@@ -65,6 +65,9 @@ pub enum Error {
     /// Arguments that do not fit together.
     #[error("{0}")]
     Usage(String),
+    /// Output that could not be written (stdout, an `--output` file).
+    #[error("{0}")]
+    Output(String),
 }
 
 impl Error {

@@ -1,97 +1,18 @@
 //! Findings become a report: levels applied from the policy, instances of one resource grouped,
-//! everything sorted, and the verdict and exit code decided here and nowhere else.
+//! everything sorted, and the verdict of each project and of the whole run decided. (The exit
+//! code that follows from a verdict is the command line's to decide.)
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::input::policy::{Level, Policy};
-use crate::model::change::{address_pattern, Action};
+use crate::model::change::{address_pattern, Action, ResourceMode};
+use crate::model::finding::{Finding, RuleId};
+use crate::model::level::Level;
+use crate::model::policy::Policy;
 use crate::model::project::ProjectPlan;
 
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// One thing a rule found. Rules fill it; the report decides its final level.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Finding {
-    pub rule: String,
-    pub level: Level,
-    pub project: Option<String>,
-    pub address: Option<String>,
-    pub action: Option<String>,
-    pub resource_environment: Option<String>,
-    pub message: String,
-    /// How many resource instances this finding stands for (more than one when grouped).
-    pub instances: usize,
-    /// Every instance address of a grouped finding.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub addresses: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub project_environment: Option<String>,
-    /// `file:line` for findings about a configuration file (atlantis.yaml, policy).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    /// The highest level this finding may reach whatever the configured level (a weak
-    /// environment signal, declared intent): applied by the report.
-    #[serde(skip)]
-    pub cap: Level,
-}
-
-impl Finding {
-    pub fn new(rule: &str, message: impl Into<String>) -> Finding {
-        Finding {
-            rule: rule.to_string(),
-            level: Level::Deny,
-            project: None,
-            address: None,
-            action: None,
-            resource_environment: None,
-            message: message.into(),
-            instances: 1,
-            addresses: Vec::new(),
-            project_environment: None,
-            location: None,
-            cap: Level::Deny,
-        }
-    }
-
-    pub fn project(mut self, plan: &ProjectPlan<'_>) -> Finding {
-        self.project = Some(plan.project.name.clone());
-        self.project_environment = plan.project.environment.name().map(str::to_string);
-        self
-    }
-
-    pub fn project_name(mut self, name: &str) -> Finding {
-        self.project = Some(name.to_string());
-        self
-    }
-
-    pub fn address(mut self, address: impl Into<String>) -> Finding {
-        self.address = Some(address.into());
-        self
-    }
-
-    pub fn action(mut self, action: Action) -> Finding {
-        self.action = Some(action.label().to_string());
-        self
-    }
-
-    pub fn resource_environment(mut self, env: Option<&str>) -> Finding {
-        self.resource_environment = env.map(str::to_string);
-        self
-    }
-
-    pub fn location(mut self, location: impl Into<String>) -> Finding {
-        self.location = Some(location.into());
-        self
-    }
-
-    /// Never more than `level`, whatever the policy says.
-    pub fn at_most(mut self, level: Level) -> Finding {
-        self.cap = self.cap.min(level);
-        self
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -121,14 +42,6 @@ impl Verdict {
             Verdict::Block => "block",
         }
     }
-
-    /// The exit code of `check` and `lint`: 1 blocks, everything else passes.
-    pub fn exit_code(self) -> i32 {
-        match self {
-            Verdict::Block => 1,
-            Verdict::Pass | Verdict::Warn => 0,
-        }
-    }
 }
 
 /// Resource changes of one plan, by action. `move` and `import` count changes that also do
@@ -145,12 +58,20 @@ pub struct Counts {
     #[serde(rename = "move")]
     pub moved: usize,
     pub import: usize,
+    /// Replacements that keep the old object running unmanaged (`create,forget`).
+    pub replace_keep: usize,
+    /// OpenTofu ephemeral resources: opened for the run, never infrastructure changes.
+    pub ephemeral: usize,
 }
 
 impl Counts {
     pub fn of(plan: &ProjectPlan<'_>) -> Counts {
         let mut c = Counts::default();
         for change in &plan.plan.changes {
+            if change.mode == ResourceMode::Ephemeral {
+                c.ephemeral += 1;
+                continue;
+            }
             match change.action {
                 Action::NoOp => c.no_op += 1,
                 Action::Create => c.create += 1,
@@ -158,7 +79,10 @@ impl Counts {
                 Action::Update => c.update += 1,
                 Action::ReplaceDeleteFirst | Action::ReplaceCreateFirst => c.replace += 1,
                 Action::Delete => c.delete += 1,
-                Action::Forget | Action::ReplaceForget => c.forget += 1,
+                Action::Forget => c.forget += 1,
+                Action::ReplaceForget => c.replace_keep += 1,
+                // Only ephemeral resources open, and they were counted above.
+                Action::Open => c.ephemeral += 1,
             }
             if change.previous_address.is_some() {
                 c.moved += 1;
@@ -196,6 +120,17 @@ pub struct ProjectReport {
     pub complete: bool,
     /// Changes made outside Terraform (`resource_drift`): shown, never counted as planned.
     pub drift: usize,
+    /// Actions that destroys in this plan run (Terraform 1.14+ action triggers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub destroy_actions: Vec<DestroyActionReport>,
+}
+
+/// An action a destroy runs, as the report names it beside the destroyed resource.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DestroyActionReport {
+    pub action: String,
+    pub resource: String,
+    pub event: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -232,6 +167,16 @@ impl Report {
                     terraform_version: p.plan.terraform_version.clone(),
                     complete: p.plan.complete != Some(false),
                     drift: p.plan.drift.len(),
+                    destroy_actions: p
+                        .plan
+                        .destroy_actions
+                        .iter()
+                        .map(|a| DestroyActionReport {
+                            action: a.action.clone(),
+                            resource: a.resource.clone(),
+                            event: a.event.clone(),
+                        })
+                        .collect(),
                 }
             })
             .collect();
@@ -257,37 +202,16 @@ impl Report {
         }
     }
 
-    pub fn exit_code(&self) -> i32 {
-        self.verdict.exit_code()
-    }
-
     pub fn count(&self, level: Level) -> usize {
         self.findings.iter().filter(|f| f.level == level).count()
-    }
-}
-
-/// The exit code of `check` in every mode: the one place it is decided. 0 pass (warnings
-/// allowed), 1 blocked, 2 could not evaluate; `--mode policy-check` always exits 0 because
-/// Atlantis reads its verdict from the output (`FAIL ...`), and a non-zero exit there would be an
-/// error that `atlantis approve_policies` cannot override.
-pub fn exit_code(
-    mode: Option<crate::atlantis_step::Mode>,
-    outcome: Result<&Report, &crate::Error>,
-) -> i32 {
-    match (mode, outcome) {
-        (Some(crate::atlantis_step::Mode::PolicyCheck), _) => 0,
-        (_, Ok(report)) => report.exit_code(),
-        (_, Err(_)) => 2,
     }
 }
 
 fn apply_levels(policy: &Policy, raw: Vec<Finding>) -> Vec<Finding> {
     raw.into_iter()
         .filter_map(|mut f| {
-            let configured = policy
-                .rule_level(&f.rule)
-                .or_else(|| crate::rules::find(&f.rule).map(|r| r.default_level()))
-                .unwrap_or(Level::Deny);
+            // The rule set its default level; the policy's setting wins over it.
+            let configured = policy.rule_level(f.rule.as_str()).unwrap_or(f.level);
             f.level = configured.min(f.cap);
             (f.level != Level::Allow).then_some(f)
         })
@@ -300,9 +224,9 @@ fn group(findings: Vec<Finding>) -> Vec<Finding> {
     type Key = (
         Level,
         Option<String>,
-        String,
+        RuleId,
         Option<String>,
-        Option<String>,
+        Option<&'static str>,
         Option<String>,
     );
     let mut groups: BTreeMap<Key, Vec<Finding>> = BTreeMap::new();
@@ -313,9 +237,9 @@ fn group(findings: Vec<Finding>) -> Vec<Finding> {
                 let key = (
                     f.level,
                     f.project.clone(),
-                    f.rule.clone(),
+                    f.rule,
                     Some(address_pattern(address)),
-                    f.action.clone(),
+                    f.action_label(),
                     f.resource_environment.clone(),
                 );
                 groups.entry(key).or_default().push(f);
@@ -395,9 +319,10 @@ mod tests {
 
     #[test]
     fn levels_are_capped_and_allow_drops() {
-        let policy = Policy::parse(
+        let policy = crate::input::policy::parse(
             "rules:\n  untagged-destroy: allow\n",
             std::path::Path::new("p.yaml"),
+            &crate::rules::catalog(),
         )
         .unwrap();
         let raw = vec![
@@ -419,7 +344,5 @@ mod tests {
             Verdict::from_levels([Level::Warn, Level::Deny]),
             Verdict::Block
         );
-        assert_eq!(Verdict::Block.exit_code(), 1);
-        assert_eq!(Verdict::Warn.exit_code(), 0);
     }
 }

@@ -60,6 +60,11 @@ pub fn json_text(bytes: &[u8]) -> Result<Cow<'_, [u8]>, DecodeProblem> {
             "is {what}, not plan JSON (a proxy or API error page?): expected the output of `terraform show -json PLANFILE`"
         )));
     }
+    if body[0] != b'{' && looks_like_plan_text(body) {
+        return Err(DecodeProblem(
+            "is the text `terraform plan`/`terraform show` prints for people, not JSON: run `terraform show -json PLANFILE > plan.json` and pass that".into(),
+        ));
+    }
     // A plan is an object; `[` followed by a word is log noise such as `[command]/usr/bin/…`.
     let bracket_noise = body[0] == b'['
         && body[1..]
@@ -83,6 +88,29 @@ pub fn json_text(bytes: &[u8]) -> Result<Cow<'_, [u8]>, DecodeProblem> {
         )));
     }
     Ok(text)
+}
+
+/// Phrases Terraform and OpenTofu print in a human-readable plan, never in `show -json`
+/// output's first lines.
+const PLAN_TEXT_MARKERS: [&[u8]; 6] = [
+    b"used the selected providers to generate the following execution",
+    b"will perform the following actions",
+    b"Resource actions are indicated with the following symbols",
+    b"No changes. Your infrastructure matches the configuration",
+    b"Objects have changed outside of ",
+    b"to add, ",
+];
+
+/// Whether the text before any JSON reads like a human-readable plan.
+fn looks_like_plan_text(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(64 * 1024)];
+    let before_json = match memchr::memchr(b'{', head) {
+        Some(i) => &head[..i],
+        None => head,
+    };
+    PLAN_TEXT_MARKERS
+        .iter()
+        .any(|m| memchr::memmem::find(before_json, m).is_some())
 }
 
 /// Decode a configuration file's bytes: UTF-8 with or without a BOM, or UTF-16 with a BOM
@@ -386,6 +414,25 @@ fn prefix_xor(mut x: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn human_readable_plans_are_named_as_such() {
+        let text = "\nTerraform used the selected providers to generate the following execution\nplan. Resource actions are indicated with the following symbols:\n  - destroy\n\nTerraform will perform the following actions:\n\n  # aws_instance.web will be destroyed\n  - resource \"aws_instance\" \"web\" {\n      - ami = \"x\"\n    }\n\nPlan: 0 to add, 0 to change, 1 to destroy.\n";
+        let e = json_text(text.as_bytes()).unwrap_err().0;
+        assert!(e.contains("terraform show -json"), "{e}");
+        assert!(e.starts_with("is the text"), "{e}");
+        let no_changes = "\nNo changes. Your infrastructure matches the configuration.\n";
+        assert!(json_text(no_changes.as_bytes())
+            .unwrap_err()
+            .0
+            .starts_with("is the text"));
+        // Wrapper noise before real JSON is still named as noise.
+        let noisy = "[command]/usr/bin/terraform show -json plan\n{\"format_version\":\"1.2\"}";
+        assert!(json_text(noisy.as_bytes())
+            .unwrap_err()
+            .0
+            .contains("text before the JSON"));
+    }
 
     fn problem(bytes: &[u8]) -> String {
         json_text(bytes).unwrap_err().0

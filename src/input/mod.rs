@@ -1,9 +1,14 @@
-//! Readers for everything plangate consumes: plan JSON, atlantis.yaml and the policy file.
+//! Readers that build the model from what plangate consumes: plan JSON, atlantis.yaml (and
+//! repos.yaml) and the policy file, through one YAML layer for the configuration files. Strict
+//! where Atlantis is strict, open where Terraform adds fields; every error names its file.
 
 pub mod atlantis;
 pub mod decode;
+pub mod git;
 pub mod plan;
 pub mod policy;
+pub mod process;
+pub mod yaml;
 
 use std::io::Read;
 use std::path::Path;
@@ -165,16 +170,7 @@ pub(crate) fn on_yaml_stack<T: Send>(parse: impl FnOnce() -> T + Send + Copy) ->
 pub fn sha256_hex(bytes: &[u8]) -> String {
     // ring (already linked for TLS) hashes with the CPU's SHA extensions where it has them:
     // about twice the speed of a portable implementation on a large plan.
-    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
-}
-
-/// Lower-case hex of a digest.
-pub fn hex(digest: &[u8]) -> String {
-    let mut out = String::with_capacity(2 * digest.len());
-    for b in digest {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 
 #[cfg(test)]

@@ -13,7 +13,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::input::{decode, InputBytes};
-use crate::model::change::{Action, DriftChange, Mode, ResourceChange};
+use crate::model::change::{Action, DriftChange, ResourceChange, ResourceMode};
+use crate::model::plan::{DestroyAction, Plan};
+use crate::text::printable;
 use crate::{Error, Result};
 
 /// The bytes of one plan file, kept alive while the parsed [`Plan`] borrows from them.
@@ -140,11 +142,7 @@ impl PlanSource {
             depth.feed(chunk);
             utf8.up_to(json, end);
         }
-        (
-            crate::input::hex(sha.finish().as_ref()),
-            depth.finish(),
-            utf8.bad,
-        )
+        (hex::encode(sha.finish().as_ref()), depth.finish(), utf8.bad)
     }
 }
 
@@ -183,34 +181,6 @@ impl Utf8Check {
     }
 }
 
-/// A validated plan: what the rules see of one `terraform show -json` document.
-#[derive(Debug)]
-pub struct Plan<'a> {
-    pub format_version: String,
-    pub terraform_version: Option<String>,
-    /// `false` for `-target` plans and plans with deferred changes; `None` when not stated.
-    pub complete: Option<bool>,
-    pub applyable: Option<bool>,
-    pub changes: Vec<ResourceChange<'a>>,
-    pub drift: Vec<DriftChange<'a>>,
-    /// Managed resource instances in the prior state, when the plan carries `prior_state`.
-    pub prior_state_resources: Option<usize>,
-}
-
-impl Plan<'_> {
-    /// How many managed resource instances the state holds before this plan: from
-    /// `prior_state` when present, else every managed change that is not a create.
-    pub fn state_resource_count(&self) -> usize {
-        self.prior_state_resources.unwrap_or_else(|| {
-            self.changes
-                .iter()
-                .filter(|c| c.is_managed() && c.deposed.is_none())
-                .filter(|c| !matches!(c.action, Action::Create))
-                .count()
-        })
-    }
-}
-
 #[derive(Deserialize)]
 struct RawPlan<'a> {
     #[serde(borrow, default)]
@@ -231,6 +201,10 @@ struct RawPlan<'a> {
     prior_state: Option<RawState<'a>>,
     #[serde(default)]
     planned_values: Option<IgnoredAny>,
+    #[serde(borrow, default)]
+    action_invocations: Option<Vec<RawActionInvocation<'a>>>,
+    #[serde(borrow, default)]
+    deferred_action_invocations: Option<Vec<RawDeferredAction<'a>>>,
     // Present in state files and in `terraform show -json` of a state: used to name them.
     #[serde(default)]
     lineage: Option<IgnoredAny>,
@@ -264,6 +238,29 @@ struct RawResourceChange<'a> {
     change: RawChange<'a>,
 }
 
+/// One of Terraform 1.14+'s `action_invocations`: only what ties it to a destroy is read.
+#[derive(Deserialize)]
+struct RawActionInvocation<'a> {
+    #[serde(borrow)]
+    address: Cow<'a, str>,
+    #[serde(borrow, default)]
+    lifecycle_action_trigger: Option<RawLifecycleTrigger<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawLifecycleTrigger<'a> {
+    #[serde(borrow, default)]
+    triggering_resource_address: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    action_trigger_event: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct RawDeferredAction<'a> {
+    #[serde(borrow, default)]
+    action_invocation: Option<RawActionInvocation<'a>>,
+}
+
 #[derive(Deserialize)]
 struct RawChange<'a> {
     #[serde(borrow)]
@@ -272,6 +269,8 @@ struct RawChange<'a> {
     before: Option<&'a RawValue>,
     #[serde(borrow, default)]
     before_sensitive: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    before_identity: Option<&'a RawValue>,
     #[serde(default)]
     importing: Option<IgnoredAny>,
     #[serde(default)]
@@ -432,6 +431,18 @@ fn validate<'a>(raw: RawPlan<'a>, path: &Path) -> Result<Plan<'a>> {
         });
     }
 
+    let invocations = raw
+        .action_invocations
+        .unwrap_or_default()
+        .into_iter()
+        .chain(
+            raw.deferred_action_invocations
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|d| d.action_invocation),
+        );
+    let destroy_actions = invocations.filter_map(destroy_action).collect();
+
     Ok(Plan {
         format_version: format_version.into_owned(),
         terraform_version: raw.terraform_version.map(Cow::into_owned),
@@ -440,25 +451,44 @@ fn validate<'a>(raw: RawPlan<'a>, path: &Path) -> Result<Plan<'a>> {
         changes,
         drift,
         prior_state_resources,
+        destroy_actions,
+    })
+}
+
+/// An action invocation that a destroy triggers; `None` for every other kind.
+fn destroy_action(invocation: RawActionInvocation<'_>) -> Option<DestroyAction> {
+    let trigger = invocation.lifecycle_action_trigger?;
+    let event = trigger.action_trigger_event?;
+    if event != "BeforeDestroy" && event != "AfterDestroy" {
+        return None;
+    }
+    Some(DestroyAction {
+        action: printable(&invocation.address),
+        resource: trigger.triggering_resource_address?.into_owned(),
+        event: event.into_owned(),
     })
 }
 
 fn normalise_change<'a>(rc: RawResourceChange<'a>, path: &Path) -> Result<ResourceChange<'a>> {
-    let action = Action::from_list(&rc.change.actions).ok_or_else(|| {
-        unknown_actions(path, &rc.address, &rc.change.actions, "resource_changes")
-    })?;
+    let action = Action::from_list(&rc.change.actions)
+        // `open` is what an ephemeral resource does, and nothing else.
+        .filter(|a| *a != Action::Open || rc.mode.as_deref() == Some("ephemeral"))
+        .ok_or_else(|| {
+            unknown_actions(path, &rc.address, &rc.change.actions, "resource_changes")
+        })?;
     let mode = match rc.mode.as_deref() {
-        Some("data") => Mode::Data,
+        Some("data") => ResourceMode::Data,
+        Some("ephemeral") => ResourceMode::Ephemeral,
         Some("managed") | None => {
             if rc.address.starts_with("data.") || rc.address.contains(".data.") {
                 // Very old plans omit `mode`; the address still says it.
                 if rc.mode.is_none() {
-                    Mode::Data
+                    ResourceMode::Data
                 } else {
-                    Mode::Managed
+                    ResourceMode::Managed
                 }
             } else {
-                Mode::Managed
+                ResourceMode::Managed
             }
         }
         Some(other) => {
@@ -494,6 +524,7 @@ fn normalise_change<'a>(rc: RawResourceChange<'a>, path: &Path) -> Result<Resour
         replace_paths,
         before: rc.change.before.filter(|v| v.get() != "null"),
         before_sensitive: rc.change.before_sensitive,
+        before_identity: rc.change.before_identity.filter(|v| v.get() != "null"),
     })
 }
 
@@ -573,24 +604,6 @@ fn redact_quoted(message: &str) -> String {
     out
 }
 
-/// Addresses and versions are shown in one-line messages: control characters are escaped so
-/// a hostile file cannot break the line or the terminal.
-pub(crate) fn printable(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(200));
-    for (i, c) in s.chars().enumerate() {
-        if i >= 200 {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -660,6 +673,24 @@ mod tests {
         parse(json).unwrap_err().to_string()
     }
 
+    #[test]
+    fn open_is_an_ephemeral_action_only() {
+        let entry = |mode: &str| {
+            format!(
+                r#"{{"format_version":"1.2","resource_changes":[{{"address":"x.y","mode":"{mode}","type":"x","name":"y","change":{{"actions":["open"],"before":null,"after":null}}}}]}}"#
+            )
+        };
+        let ephemeral = entry("ephemeral");
+        let plan = parse(&ephemeral).unwrap();
+        assert_eq!(plan.changes[0].mode, ResourceMode::Ephemeral);
+        let managed = entry("managed");
+        assert!(
+            err(&managed).contains("action list plangate does not know"),
+            "{}",
+            err(&managed)
+        );
+    }
+
     const MINIMAL: &str = r#"{"format_version":"1.2","planned_values":{},"resource_changes":[
       {"address":"aws_instance.web[0]","mode":"managed","type":"aws_instance","name":"web","index":0,
        "change":{"actions":["delete"],"before":{"tags":{"env":"dev"}},"before_sensitive":{}}},
@@ -681,7 +712,7 @@ mod tests {
             plan.changes[1].replace_paths,
             vec!["engine", "tags.x", "list[0]"]
         );
-        assert_eq!(plan.changes[2].mode, Mode::Data);
+        assert_eq!(plan.changes[2].mode, ResourceMode::Data);
         assert!(plan.changes[2].before.is_none());
         assert_eq!(plan.drift.len(), 1);
         assert_eq!(plan.prior_state_resources, Some(2));

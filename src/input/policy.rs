@@ -1,550 +1,604 @@
-//! The policy file (`plangate.yaml`): environments, project mappings, where a resource's
-//! environment is read from, protected resources and per-rule levels and thresholds.
+//! Reader for the policy file (`plangate.yaml`): environments, project mappings, where a
+//! resource's environment is read from, protected resources, stateful types and per-rule levels
+//! and thresholds, laid over the built-in default (`policies/default.yaml`).
 //!
-//! Keys are kebab-case and strict. The file is validated in a second pass that collects every
-//! problem (bad regex, bad glob, unknown rule id, unknown environment) with file:line.
+//! Keys are kebab-case and strict. The file goes through the same YAML layer as atlantis.yaml,
+//! so every problem (unknown key, wrong type, bad regex or glob, unknown rule id or option,
+//! unknown environment) is collected with file:line before the policy is refused. Rule ids
+//! and options come from the catalog the caller hands over (the rules floor owns it).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
-use serde_saphyr::Spanned;
-
-use crate::error::{Diagnostic, Position};
-use crate::model::environment::{EnvironmentDef, Environments, ResourceEnvironmentConfig};
+use crate::error::Position;
+use crate::input::yaml::{self, join, Kind, Node, Table};
+use crate::model::environment::{EnvironmentDef, Environments};
+use crate::model::level::Level;
+use crate::model::policy::{
+    Policy, ProjectMapping, ProtectedMatcher, ProtectedResource, RelaxationKind, RuleOptions,
+    RuleSetting, RuleSpec,
+};
+use crate::text::one_line;
 use crate::{Error, Result};
 
 /// The built-in default policy, shipped as `policies/default.yaml`.
 pub const DEFAULT_POLICY: &str = include_str!("../../policies/default.yaml");
 
-/// A policy is a few KB; anything far larger is not one.
-const MAX_POLICY_BYTES: u64 = 4 * 1024 * 1024;
-
 /// The commented starter policy `plangate init` writes.
 pub const STARTER_POLICY: &str = include_str!("../../policies/starter.yaml");
 
-/// A rule's level: `deny` blocks, `warn` reports, `allow` silences.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Allow,
-    Warn,
-    Deny,
-}
+/// A policy is a few KB; anything far larger is not one.
+const MAX_POLICY_BYTES: u64 = 4 * 1024 * 1024;
 
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Allow => "allow",
-            Level::Warn => "warn",
-            Level::Deny => "deny",
-        }
-    }
-}
+const DEFAULT_PATH: &str = "policies/default.yaml";
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawPolicy {
-    #[serde(default)]
-    version: Option<Spanned<u32>>,
-    #[serde(default)]
-    environments: Option<BTreeMap<String, Spanned<RawEnvironment>>>,
-    #[serde(default)]
-    projects: Vec<Spanned<RawProjectMapping>>,
-    #[serde(default)]
-    resource_environment: Option<RawResourceEnvironment>,
-    #[serde(default)]
-    protected_resources: Vec<Spanned<RawProtectedResource>>,
-    #[serde(default)]
-    stateful_types: Vec<String>,
-    #[serde(default)]
-    rules: BTreeMap<String, Spanned<RuleSetting>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawEnvironment {
-    #[serde(default)]
-    aliases: Vec<String>,
-    #[serde(default)]
-    protected: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawProjectMapping {
-    #[serde(default)]
-    name: Option<Spanned<String>>,
-    #[serde(default)]
-    dir: Option<Spanned<String>>,
-    #[serde(default)]
-    workspace: Option<String>,
-    #[serde(default)]
-    environment: Option<Spanned<String>>,
-    #[serde(default)]
-    protected: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawResourceEnvironment {
-    #[serde(default)]
-    tag_keys: Option<Vec<String>>,
-    #[serde(default)]
-    attributes: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawProtectedResource {
-    #[serde(default)]
-    address: Option<Spanned<String>>,
-    #[serde(default, rename = "type")]
-    resource_type: Option<Spanned<String>>,
-    #[serde(default)]
-    attribute: Option<String>,
-    #[serde(default)]
-    values: Vec<String>,
-    #[serde(default)]
-    identity: Option<Spanned<String>>,
-    #[serde(default)]
-    reason: Option<String>,
-}
-
-/// A rule's entry under `rules:`: either a bare level or a map of level and options.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RuleSetting {
-    pub level: Option<Level>,
-    pub options: RuleOptions,
-}
-
-/// Thresholds some rules take. Which rule accepts which option is checked in validation.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RuleOptions {
-    #[serde(default)]
-    pub level: Option<Level>,
-    /// mass-deletion: block above this many deletes per project.
-    #[serde(default)]
-    pub max_deletes: Option<usize>,
-    /// mass-deletion: block above this fraction of the resources the state holds.
-    #[serde(default)]
-    pub max_fraction: Option<f64>,
-    /// mass-deletion: the fraction only applies when the state holds at least this many.
-    #[serde(default)]
-    pub min_state: Option<usize>,
-    /// collection-collapse: the smallest collection that counts.
-    #[serde(default)]
-    pub min_instances: Option<usize>,
-    /// collection-collapse: the share of instances deleted that counts as a collapse.
-    #[serde(default)]
-    pub min_fraction: Option<f64>,
-    /// Per-environment overrides of the numeric options (stricter settings for production).
-    #[serde(default)]
-    pub environments: BTreeMap<String, RuleOptions>,
-}
-
-impl<'de> Deserialize<'de> for RuleSetting {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct SettingVisitor;
-        impl<'de> Visitor<'de> for SettingVisitor {
-            type Value = RuleSetting;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a level (deny, warn, allow) or a map with `level` and options")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RuleSetting, E> {
-                let level = match v {
-                    "deny" => Level::Deny,
-                    "warn" => Level::Warn,
-                    "allow" => Level::Allow,
-                    other => {
-                        return Err(E::custom(format!(
-                            "unknown level `{other}`, expected deny, warn or allow"
-                        )))
-                    }
-                };
-                Ok(RuleSetting {
-                    level: Some(level),
-                    options: RuleOptions::default(),
-                })
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RuleSetting, A::Error> {
-                let options = RuleOptions::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(RuleSetting {
-                    level: options.level,
-                    options,
-                })
-            }
-        }
-        deserializer.deserialize_any(SettingVisitor)
-    }
-}
-
-/// How a project is tied to an environment by the policy. Every given matcher must match.
-#[derive(Debug, Clone)]
-pub struct ProjectMapping {
-    pub name: Option<regex::Regex>,
-    pub dir: Option<globset::GlobMatcher>,
-    pub workspace: Option<String>,
-    pub environment: Option<String>,
-    pub protected: bool,
-}
-
-impl ProjectMapping {
-    pub fn matches(&self, name: Option<&str>, dir: &str, workspace: &str) -> bool {
-        let name_ok = match (&self.name, name) {
-            (Some(re), Some(n)) => re.is_match(n),
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
-        let dir_ok = self
-            .dir
-            .as_ref()
-            .is_none_or(|g| g.is_match(dir.trim_start_matches("./")));
-        let ws_ok = self.workspace.as_ref().is_none_or(|w| w == workspace);
-        name_ok && dir_ok && ws_ok
-    }
-}
-
-/// One entry of `protected-resources`.
-#[derive(Debug, Clone)]
-pub enum ProtectedMatcher {
-    /// A resource address glob (`module.db.aws_db_instance.*`).
-    Address(globset::GlobMatcher),
-    /// A resource type (glob) whose attribute has one of the values (globs).
-    TypeAttribute {
-        resource_type: globset::GlobMatcher,
-        attribute: String,
-        values: Vec<globset::GlobMatcher>,
-    },
-    /// A cloud identity (id, ARN, name, self_link) read from prior values (glob), so that
-    /// protection follows the object when its block is renamed, moved or deleted.
-    Identity(globset::GlobMatcher),
-}
-
-#[derive(Debug, Clone)]
-pub struct ProtectedResource {
-    pub matcher: ProtectedMatcher,
-    /// The entry as written, shown in findings (`type kubernetes_namespace metadata.0.name=argocd`).
-    pub description: String,
-    pub reason: Option<String>,
-}
-
-/// Prior-value attributes that identify a cloud object whatever its Terraform address: what an
-/// `identity:` entry is matched against.
-pub const IDENTITY_ATTRIBUTES: [&str; 9] = [
-    "arn",
-    "id",
-    "self_link",
-    "name",
-    "bucket",
-    "identifier",
-    "cluster_identifier",
-    "cluster_name",
-    "function_name",
+const TOP_KEYS: &[&str] = &[
+    "version",
+    "repository-may",
+    "environments",
+    "projects",
+    "resource-environment",
+    "protected-resources",
+    "stateful-types",
+    "rules",
+];
+const ENVIRONMENT_KEYS: &[&str] = &["aliases", "protected"];
+const MAPPING_KEYS: &[&str] = &["name", "dir", "workspace", "environment", "protected"];
+const RESOURCE_ENVIRONMENT_KEYS: &[&str] = &["tag-keys", "attributes"];
+const PROTECTED_KEYS: &[&str] = &[
+    "address",
+    "type",
+    "attribute",
+    "values",
+    "identity",
+    "reason",
+];
+const OPTION_KEYS: &[&str] = &[
+    "level",
+    "max-deletes",
+    "max-fraction",
+    "min-state",
+    "min-instances",
+    "min-fraction",
+    "environments",
 ];
 
-impl ProtectedResource {
-    /// The top-level prior-value attributes (`change.before`) matching this entry reads.
-    pub fn prior_attributes(&self) -> Vec<&str> {
-        match &self.matcher {
-            ProtectedMatcher::Address(_) => Vec::new(),
-            ProtectedMatcher::TypeAttribute { attribute, .. } => {
-                let first = attribute.split('.').next().unwrap_or(attribute);
-                // Objects inside a protected namespace are matched by their namespace.
-                vec![first, "metadata", "namespace"]
-            }
-            ProtectedMatcher::Identity(_) => IDENTITY_ATTRIBUTES.to_vec(),
-        }
+/// The built-in default policy alone.
+pub fn builtin(catalog: &[RuleSpec]) -> Policy {
+    // The default is shipped in the binary and covered by tests; failing here is a bug.
+    from_layers(catalog, None).expect("the built-in policy is valid")
+}
+
+/// Read a user's policy file and lay it over the built-in default.
+pub fn load(path: &Path, catalog: &[RuleSpec]) -> Result<Policy> {
+    parse(&read(path)?, path, catalog)
+}
+
+/// Parse a policy from text (the user's layer over the built-in default).
+pub fn parse(text: &str, path: &Path, catalog: &[RuleSpec]) -> Result<Policy> {
+    from_layers(catalog, Some((text, path)))
+}
+
+/// Lay one more file over a policy already read (the repository's layer over a trusted
+/// policy). `text` is the file's content; `path` names it in messages.
+pub fn layer_over(
+    policy: &Policy,
+    text: &str,
+    path: &Path,
+    catalog: &[RuleSpec],
+) -> Result<Policy> {
+    let mut layered = policy.clone();
+    if text.trim().is_empty() {
+        return Err(Error::input(
+            path,
+            "is empty: remove it or run `plangate init`",
+        ));
+    }
+    let tree = yaml::read_tree(text, path)?;
+    let mut reader = Reader::new(path, catalog);
+    layered.source = Some(path.to_path_buf());
+    reader.layer(&mut layered, &tree);
+    reader.yaml.finish(())?;
+    Ok(layered)
+}
+
+/// Read a policy file's text, with the size cap every policy has.
+pub fn read(path: &Path) -> Result<String> {
+    crate::input::read_text_file(path, MAX_POLICY_BYTES)
+}
+
+fn from_layers(catalog: &[RuleSpec], user: Option<(&str, &Path)>) -> Result<Policy> {
+    let mut policy = Policy::empty();
+    let default_path = Path::new(DEFAULT_PATH);
+    let mut reader = Reader::new(default_path, catalog);
+    let tree = yaml::read_tree(DEFAULT_POLICY, default_path)?;
+    reader.layer(&mut policy, &tree);
+    reader.yaml.finish(())?;
+    match user {
+        Some((text, path)) => layer_over(&policy, text, path, catalog),
+        None => Ok(policy),
     }
 }
 
-/// A validated policy: the built-in default with the user's file laid over it.
-#[derive(Debug, Clone)]
-pub struct Policy {
-    /// The user's file, if one was read.
-    pub source: Option<PathBuf>,
-    pub environments: Environments,
-    pub projects: Vec<ProjectMapping>,
-    pub resource_environment: ResourceEnvironmentConfig,
-    pub protected_resources: Vec<ProtectedResource>,
-    pub extra_stateful_types: Vec<String>,
-    pub rules: BTreeMap<String, RuleSetting>,
+/// Walks one policy layer and lays it over what is there: environments, tag keys and mappings
+/// given replace the previous ones; protected resources and stateful types add; rule settings
+/// merge per rule.
+struct Reader<'a> {
+    yaml: yaml::Checker<'a>,
+    catalog: &'a [RuleSpec],
 }
 
-impl Policy {
-    /// The built-in default policy alone.
-    pub fn builtin() -> Policy {
-        // The default is shipped in the binary and covered by tests; failing here is a bug.
-        Policy::from_layers(DEFAULT_POLICY, Path::new("policies/default.yaml"), None)
-            .expect("the built-in policy is valid")
+impl<'a> Reader<'a> {
+    fn new(path: &'a Path, catalog: &'a [RuleSpec]) -> Self {
+        Reader {
+            yaml: yaml::Checker::new(path, "plangate"),
+            catalog,
+        }
     }
 
-    /// Read a user's policy file and lay it over the built-in default.
-    pub fn load(path: &Path) -> Result<Policy> {
-        let text = crate::input::read_text_file(path, MAX_POLICY_BYTES)?;
-        let text = text.as_str();
-        Policy::from_layers(
-            DEFAULT_POLICY,
-            Path::new("policies/default.yaml"),
-            Some((text, path)),
-        )
-    }
-
-    /// Parse a policy from text (the user's layer over the built-in default).
-    pub fn parse(text: &str, path: &Path) -> Result<Policy> {
-        Policy::from_layers(
-            DEFAULT_POLICY,
-            Path::new("policies/default.yaml"),
-            Some((text, path)),
-        )
-    }
-
-    fn from_layers(
-        default: &str,
-        default_path: &Path,
-        user: Option<(&str, &Path)>,
-    ) -> Result<Policy> {
-        let base = parse_raw(default, default_path)?;
-        let mut policy = Policy {
-            source: None,
-            environments: Environments { defs: Vec::new() },
-            projects: Vec::new(),
-            resource_environment: ResourceEnvironmentConfig {
-                tag_keys: Vec::new(),
-                attributes: Vec::new(),
-            },
-            protected_resources: Vec::new(),
-            extra_stateful_types: Vec::new(),
-            rules: BTreeMap::new(),
+    fn layer(&mut self, policy: &mut Policy, root: &Node) {
+        if matches!(root.kind, Kind::Null) {
+            return;
+        }
+        let Some(top) = self.yaml.table(root, "", TOP_KEYS) else {
+            return;
         };
-        let mut diagnostics = Vec::new();
-        policy.apply(base, default_path, &mut diagnostics);
-        if let Some((text, path)) = user {
-            if text.trim().is_empty() {
-                return Err(Error::input(
-                    path,
-                    "is empty: remove it or run `plangate init`",
-                ));
+        if let Some(node) = top.get("version") {
+            if let Some(v) = self.yaml.int(Some(node), "version") {
+                if v != 1 {
+                    self.yaml.error(
+                        node.position,
+                        format!(
+                            "version {v} is not supported; this plangate reads policy version 1"
+                        ),
+                    );
+                }
             }
-            let raw = parse_raw(text, path)?;
-            policy.source = Some(path.to_path_buf());
-            policy.apply(raw, path, &mut diagnostics);
         }
-        if diagnostics.is_empty() {
-            Ok(policy)
-        } else {
-            Err(Error::Config(diagnostics))
+        if let Some(node) = top.get("environments") {
+            policy.environments = self.environments(node);
         }
-    }
-
-    /// Lay one parsed layer over what is there: environments, tag keys and mappings given
-    /// replace the previous ones; protected resources and stateful types add; rule settings
-    /// merge per rule.
-    fn apply(&mut self, raw: RawPolicy, path: &Path, diagnostics: &mut Vec<Diagnostic>) {
-        let diag = |diagnostics: &mut Vec<Diagnostic>, at: Option<Position>, msg: String| {
-            diagnostics.push(Diagnostic::new(path, at, msg))
-        };
-        if let Some(v) = &raw.version {
-            if v.value != 1 {
-                diag(
-                    diagnostics,
-                    Some(pos(&v.referenced)),
+        for (word, at) in self
+            .yaml
+            .string_list(top.get("repository-may"), "repository-may")
+        {
+            match RelaxationKind::parse(&word) {
+                Some(kind) if !policy.repository_may.contains(&kind) => {
+                    policy.repository_may.push(kind)
+                }
+                Some(_) => {}
+                None => self.yaml.error(
+                    at,
                     format!(
-                        "version {} is not supported; this plangate reads policy version 1",
-                        v.value
+                        "repository-may: `{word}` is not a kind of relaxation (known: {})",
+                        RelaxationKind::GRANTABLE
+                            .map(RelaxationKind::as_str)
+                            .join(", ")
                     ),
+                ),
+            }
+        }
+        if let Some(node) = top.get("projects") {
+            let mappings = self.projects(node);
+            if !mappings.is_empty() {
+                policy.projects = mappings;
+            }
+        }
+        if let Some(node) = top.get("resource-environment") {
+            self.resource_environment(node, policy);
+        }
+        if let Some(node) = top.get("protected-resources") {
+            for (index, item) in self.items(node, "protected-resources").iter().enumerate() {
+                let label = format!("protected-resources[{index}]");
+                if let Some(p) = self.protected_resource(item, &label) {
+                    policy.protected_resources.push(p);
+                }
+            }
+        }
+        let stateful = self
+            .yaml
+            .plain_list(top.get("stateful-types"), "stateful-types");
+        policy.extra_stateful_types.extend(stateful);
+        if let Some(node) = top.get("rules") {
+            self.rules(node, policy);
+        }
+        self.known_environments(policy, &top);
+    }
+
+    /// The entries of a list (a missing or wrong-typed one is reported and gives none).
+    fn items<'n>(&mut self, node: &'n Node, label: &str) -> &'n [Node] {
+        match &node.kind {
+            Kind::Seq(items) => items,
+            _ => {
+                self.yaml.error(
+                    node.position,
+                    format!("{label}: must be a list, found {}", node.describe()),
                 );
+                &[]
             }
         }
-        if let Some(envs) = raw.environments {
-            let mut defs = Vec::new();
-            // Production first, then the declared order is not available from a map: keep
-            // the built-in order for known names and append the rest alphabetically.
-            for (name, env) in envs {
-                let mut seen_words: Vec<&str> = Vec::new();
-                for word in std::iter::once(name.as_str())
-                    .chain(env.value.aliases.iter().map(String::as_str))
-                {
-                    if word.is_empty() || !word.chars().all(|c| c.is_ascii_alphanumeric()) {
-                        diag(diagnostics, Some(pos(&env.referenced)), format!("environment `{name}`: `{word}` must be a single word of letters and digits"));
-                    }
-                    seen_words.push(word);
+    }
+
+    fn environments(&mut self, node: &Node) -> Environments {
+        let mut defs: Vec<(EnvironmentDef, Position)> = Vec::new();
+        let Kind::Map(entries) = &node.kind else {
+            self.yaml.error(
+                node.position,
+                format!("environments: must be a mapping, found {}", node.describe()),
+            );
+            return Environments { defs: Vec::new() };
+        };
+        for (key, value) in entries {
+            let Some(name) = key.scalar_text() else {
+                self.yaml
+                    .error(key.position, "environments: names must be words");
+                continue;
+            };
+            let label = format!("environments.{name}");
+            let fields = self
+                .yaml
+                .table(value, &label, ENVIRONMENT_KEYS)
+                .unwrap_or_else(Table::empty);
+            let aliases = self
+                .yaml
+                .plain_list(fields.get("aliases"), &join(&label, "aliases"));
+            let protected = self
+                .yaml
+                .bool(fields.get("protected"), &join(&label, "protected"))
+                .unwrap_or(false);
+            for word in std::iter::once(name.as_str()).chain(aliases.iter().map(String::as_str)) {
+                if word.is_empty() || !word.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    self.yaml.error(
+                        key.position,
+                        format!("environment `{name}`: `{word}` must be a single word of letters and digits"),
+                    );
                 }
-                defs.push(EnvironmentDef {
+            }
+            defs.push((
+                EnvironmentDef {
                     name: name.to_ascii_lowercase(),
-                    aliases: env
-                        .value
-                        .aliases
-                        .iter()
-                        .map(|a| a.to_ascii_lowercase())
-                        .collect(),
-                    protected: env.value.protected,
-                });
-            }
-            // One word may name only one environment.
-            for (i, a) in defs.iter().enumerate() {
-                for b in &defs[i + 1..] {
-                    let words_a: Vec<&String> =
-                        std::iter::once(&a.name).chain(&a.aliases).collect();
-                    if let Some(w) = std::iter::once(&b.name)
-                        .chain(&b.aliases)
-                        .find(|w| words_a.contains(w))
-                    {
-                        diag(
-                            diagnostics,
-                            None,
-                            format!("`{w}` names both environment `{}` and `{}`", a.name, b.name),
-                        );
-                    }
+                    aliases: aliases.iter().map(|a| a.to_ascii_lowercase()).collect(),
+                    protected,
+                },
+                key.position,
+            ));
+        }
+        // One word may name only one environment.
+        for (i, (a, _)) in defs.iter().enumerate() {
+            for (b, at) in &defs[i + 1..] {
+                let words_a: Vec<&String> = std::iter::once(&a.name).chain(&a.aliases).collect();
+                if let Some(w) = std::iter::once(&b.name)
+                    .chain(&b.aliases)
+                    .find(|w| words_a.contains(w))
+                {
+                    self.yaml.error(
+                        *at,
+                        format!("`{w}` names both environment `{}` and `{}`", a.name, b.name),
+                    );
                 }
             }
-            self.environments = Environments { defs };
         }
-        if !raw.projects.is_empty() {
-            self.projects.clear();
-        }
-        for mapping in raw.projects {
-            let at = Some(pos(&mapping.referenced));
-            let m = mapping.value;
-            let name = m.name.as_ref().and_then(|n| {
-                let anchored = format!("^(?:{})$", n.value);
-                regex::Regex::new(&anchored)
+        let mut defs: Vec<EnvironmentDef> = defs.into_iter().map(|(d, _)| d).collect();
+        defs.sort_by(|a, b| a.name.cmp(&b.name));
+        Environments { defs }
+    }
+
+    fn projects(&mut self, node: &Node) -> Vec<ProjectMapping> {
+        let mut mappings = Vec::new();
+        for (index, item) in self.items(node, "projects").iter().enumerate() {
+            let label = format!("projects[{index}]");
+            let Some(m) = self.yaml.table(item, &label, MAPPING_KEYS) else {
+                continue;
+            };
+            let name = m.get("name").and_then(|n| {
+                let text = self.yaml.string(Some(n), &join(&label, "name"))?;
+                regex::Regex::new(&format!("^(?:{text})$"))
                     .map_err(|e| {
-                        diag(
-                            diagnostics,
-                            Some(pos(&n.referenced)),
+                        self.yaml.error(
+                            n.position,
                             format!(
-                                "projects: name `{}` is not a valid regex: {}",
-                                n.value,
+                                "projects: name `{text}` is not a valid regex: {}",
                                 one_line(&e.to_string())
                             ),
                         )
                     })
                     .ok()
             });
-            let dir = m.dir.as_ref().and_then(|d| {
-                glob(&d.value)
+            let dir = m.get("dir").and_then(|d| {
+                let text = self.yaml.string(Some(d), &join(&label, "dir"))?;
+                glob(&text)
                     .map_err(|e| {
-                        diag(
-                            diagnostics,
-                            Some(pos(&d.referenced)),
-                            format!("projects: dir `{}` is not a valid glob: {e}", d.value),
+                        self.yaml.error(
+                            d.position,
+                            format!("projects: dir `{text}` is not a valid glob: {e}"),
                         )
                     })
                     .ok()
             });
-            if m.name.is_none() && m.dir.is_none() && m.workspace.is_none() {
-                diag(
-                    diagnostics,
-                    at,
-                    "projects: an entry needs at least one of name, dir, workspace".into(),
+            let workspace = self
+                .yaml
+                .string(m.get("workspace"), &join(&label, "workspace"));
+            let environment = self
+                .yaml
+                .string(m.get("environment"), &join(&label, "environment"));
+            let protected = self
+                .yaml
+                .bool(m.get("protected"), &join(&label, "protected"))
+                .unwrap_or(false);
+            if !m.has("name") && !m.has("dir") && !m.has("workspace") {
+                self.yaml.error(
+                    item.position,
+                    "projects: an entry needs at least one of name, dir, workspace",
                 );
             }
-            if m.environment.is_none() && !m.protected {
-                diag(
-                    diagnostics,
-                    at,
-                    "projects: an entry needs `environment` or `protected: true`".into(),
+            if environment.is_none() && !protected {
+                self.yaml.error(
+                    item.position,
+                    "projects: an entry needs `environment` or `protected: true`",
                 );
             }
-            self.projects.push(ProjectMapping {
+            let description = mapping_description(&m);
+            mappings.push(ProjectMapping {
+                description,
                 name,
                 dir,
-                workspace: m.workspace,
-                environment: m.environment.map(|e| e.value.to_ascii_lowercase()),
-                protected: m.protected,
+                workspace,
+                environment: environment.map(|e| e.to_ascii_lowercase()),
+                protected,
             });
-            let _ = at;
         }
-        if let Some(re) = raw.resource_environment {
-            if let Some(keys) = re.tag_keys {
-                self.resource_environment.tag_keys = keys;
-            }
-            if !re.attributes.is_empty() {
-                self.resource_environment.attributes = re.attributes;
+        mappings
+    }
+
+    fn resource_environment(&mut self, node: &Node, policy: &mut Policy) {
+        let label = "resource-environment";
+        let Some(fields) = self.yaml.table(node, label, RESOURCE_ENVIRONMENT_KEYS) else {
+            return;
+        };
+        if fields.get("tag-keys").is_some() {
+            policy.resource_environment.tag_keys = self
+                .yaml
+                .plain_list(fields.get("tag-keys"), &join(label, "tag-keys"));
+        }
+        let attributes = self
+            .yaml
+            .plain_list(fields.get("attributes"), &join(label, "attributes"));
+        if !attributes.is_empty() {
+            policy.resource_environment.attributes = attributes;
+        }
+    }
+
+    fn protected_resource(&mut self, node: &Node, label: &str) -> Option<ProtectedResource> {
+        let fields = self.yaml.table(node, label, PROTECTED_KEYS)?;
+        let text =
+            |reader: &mut Self, key: &str| reader.yaml.string(fields.get(key), &join(label, key));
+        let address = text(self, "address");
+        let resource_type = text(self, "type");
+        let attribute = text(self, "attribute");
+        let identity = text(self, "identity");
+        let reason = text(self, "reason");
+        let values = self
+            .yaml
+            .plain_list(fields.get("values"), &join(label, "values"));
+        let built = protected_matcher(address, resource_type, attribute, values, identity, reason);
+        match built {
+            Ok(p) => Some(p),
+            Err(msg) => {
+                self.yaml
+                    .error(node.position, format!("protected-resources: {msg}"));
+                None
             }
         }
-        for entry in raw.protected_resources {
-            let at = Some(pos(&entry.referenced));
-            match protected_matcher(entry.value) {
-                Ok(p) => self.protected_resources.push(p),
-                Err(msg) => diag(diagnostics, at, format!("protected-resources: {msg}")),
+    }
+
+    fn rules(&mut self, node: &Node, policy: &mut Policy) {
+        let Kind::Map(entries) = &node.kind else {
+            self.yaml.error(
+                node.position,
+                format!("rules: must be a mapping, found {}", node.describe()),
+            );
+            return;
+        };
+        for (key, value) in entries {
+            let Some(id) = key.scalar_text() else {
+                self.yaml.error(key.position, "rules: rule ids are words");
+                continue;
+            };
+            let Some(spec) = self.catalog.iter().find(|r| r.id == id) else {
+                let hint = crate::text::suggest(&id, self.catalog.iter().map(|r| r.id))
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                self.yaml.error(
+                    key.position,
+                    format!("rules: unknown rule id `{id}` (see `plangate rules`){hint}"),
+                );
+                continue;
+            };
+            let Some(setting) =
+                self.rule_setting(value, &format!("rules.{id}"), &policy.environments)
+            else {
+                continue;
+            };
+            if let Err(msg) = check_options(spec.options, &setting.options) {
+                self.yaml
+                    .error(value.position, format!("rules: {id}: {msg}"));
+            }
+            let merged = policy.rules.entry(id).or_default();
+            if setting.level.is_some() {
+                merged.level = setting.level;
+            }
+            merged.options.merge(setting.options);
+        }
+    }
+
+    /// A bare level, or a map of `level` and options.
+    fn rule_setting(
+        &mut self,
+        node: &Node,
+        label: &str,
+        envs: &Environments,
+    ) -> Option<RuleSetting> {
+        if let Kind::Str(word) = &node.kind {
+            return match Level::parse(word) {
+                Some(level) => Some(RuleSetting {
+                    level: Some(level),
+                    options: RuleOptions::default(),
+                }),
+                None => {
+                    self.yaml.error(
+                        node.position,
+                        format!("{label}: unknown level `{word}`, expected deny, warn or allow"),
+                    );
+                    None
+                }
+            };
+        }
+        if !matches!(node.kind, Kind::Map(_)) {
+            self.yaml.error(
+                node.position,
+                format!(
+                    "{label}: must be a level (deny, warn, allow) or a map with `level` and options, found {}",
+                    node.describe()
+                ),
+            );
+            return None;
+        }
+        let options = self.rule_options(node, label, Some(envs))?;
+        Some(RuleSetting {
+            level: options.level,
+            options,
+        })
+    }
+
+    /// A rule's options; `envs` are the environments its `environments:` overrides may name
+    /// (by name or alias; kept under the name). Overrides take no overrides of their own.
+    fn rule_options(
+        &mut self,
+        node: &Node,
+        label: &str,
+        envs: Option<&Environments>,
+    ) -> Option<RuleOptions> {
+        let fields = self.yaml.table(node, label, OPTION_KEYS)?;
+        let mut options = RuleOptions::default();
+        if let Some(level) = fields.get("level") {
+            let word = self.yaml.string(Some(level), &join(label, "level"))?;
+            match Level::parse(&word) {
+                Some(l) => options.level = Some(l),
+                None => self.yaml.error(
+                    level.position,
+                    format!("{label}: unknown level `{word}`, expected deny, warn or allow"),
+                ),
             }
         }
-        self.extra_stateful_types.extend(raw.stateful_types);
-        for (id, setting) in raw.rules {
-            let at = Some(pos(&setting.referenced));
-            match crate::rules::find(&id) {
-                None => diag(
-                    diagnostics,
+        options.max_deletes = self.count(fields.get("max-deletes"), &join(label, "max-deletes"));
+        options.min_state = self.count(fields.get("min-state"), &join(label, "min-state"));
+        options.min_instances =
+            self.count(fields.get("min-instances"), &join(label, "min-instances"));
+        options.max_fraction = self
+            .yaml
+            .number(fields.get("max-fraction"), &join(label, "max-fraction"));
+        options.min_fraction = self
+            .yaml
+            .number(fields.get("min-fraction"), &join(label, "min-fraction"));
+        if let Some(node) = fields.get("environments") {
+            options.environments =
+                self.environment_overrides(node, &join(label, "environments"), envs);
+        }
+        Some(options)
+    }
+
+    /// `environments:` under a rule: options per environment, keyed by the environment's name.
+    fn environment_overrides(
+        &mut self,
+        node: &Node,
+        label: &str,
+        envs: Option<&Environments>,
+    ) -> std::collections::BTreeMap<String, RuleOptions> {
+        let mut overrides = std::collections::BTreeMap::new();
+        let Kind::Map(entries) = &node.kind else {
+            self.yaml.error(
+                node.position,
+                format!("{label}: must be a mapping, found {}", node.describe()),
+            );
+            return overrides;
+        };
+        let Some(envs) = envs else {
+            self.yaml
+                .error(node.position, format!("{label}: overrides cannot nest"));
+            return overrides;
+        };
+        for (key, value) in entries {
+            let Some(word) = key.scalar_text() else {
+                continue;
+            };
+            let Some(def) = envs.resolve_word(&word) else {
+                self.yaml.error(
+                    key.position,
+                    format!(
+                        "{label}: `{word}` is not an environment of the policy (known: {})",
+                        envs.describe()
+                    ),
+                );
+                continue;
+            };
+            let name = def.name.clone();
+            if let Some(o) = self.rule_options(value, &join(label, &word), None) {
+                overrides.insert(name, o);
+            }
+        }
+        overrides
+    }
+
+    /// A non-negative whole number.
+    fn count(&mut self, node: Option<&Node>, label: &str) -> Option<usize> {
+        let n = self.yaml.int(node, label)?;
+        match usize::try_from(n) {
+            Ok(n) => Some(n),
+            Err(_) => {
+                if let Some(node) = node {
+                    self.yaml
+                        .error(node.position, format!("{label}: must not be negative"));
+                }
+                None
+            }
+        }
+    }
+
+    /// Environments named by mappings must be declared by the layers read so far (by name or
+    /// alias); they are kept under the environment's name.
+    fn known_environments(&mut self, policy: &mut Policy, top: &Table<'_>) {
+        let at = top
+            .get("projects")
+            .or(top.get("environments"))
+            .map_or(Position { line: 0, column: 0 }, |n| n.position);
+        for mapping in &mut policy.projects {
+            let Some(env) = &mapping.environment else {
+                continue;
+            };
+            match policy.environments.resolve_word(env) {
+                Some(def) => mapping.environment = Some(def.name.clone()),
+                None => self.yaml.error(
                     at,
                     format!(
-                        "rules: unknown rule id `{id}` (see `plangate rules`){}",
-                        suggestion(&id)
+                        "projects: environment `{env}` is not declared under environments (known: {})",
+                        policy.environments.describe()
                     ),
                 ),
-                Some(rule) => {
-                    if let Err(msg) = check_options(rule.options(), &setting.value.options) {
-                        diag(diagnostics, at, format!("rules: {id}: {msg}"));
-                    }
-                    let merged = self.rules.entry(id).or_default();
-                    if setting.value.level.is_some() {
-                        merged.level = setting.value.level;
-                    }
-                    merge_options(&mut merged.options, setting.value.options);
-                }
             }
         }
-        // Environment names used by mappings and rule overrides must exist.
-        let known: Vec<String> = self
-            .environments
-            .defs
-            .iter()
-            .map(|d| d.name.clone())
-            .collect();
-        for mapping in &self.projects {
-            if let Some(env) = &mapping.environment {
-                if !known.contains(env) {
-                    diag(diagnostics, None, format!("projects: environment `{env}` is not declared under environments (known: {})", known.join(", ")));
-                }
-            }
-        }
-    }
-
-    /// The configured level of a rule, if the policy sets one.
-    pub fn rule_level(&self, id: &str) -> Option<Level> {
-        self.rules.get(id).and_then(|s| s.level)
-    }
-
-    /// A rule's options, with the environment's overrides applied.
-    pub fn rule_options(&self, id: &str, environment: Option<&str>) -> RuleOptions {
-        let Some(setting) = self.rules.get(id) else {
-            return RuleOptions::default();
-        };
-        let mut options = setting.options.clone();
-        if let Some(over) = environment.and_then(|e| setting.options.environments.get(e)) {
-            merge_options(&mut options, over.clone());
-        }
-        options
     }
 }
 
-fn merge_options(into: &mut RuleOptions, from: RuleOptions) {
-    if from.level.is_some() {
-        into.level = from.level;
-    }
-    into.max_deletes = from.max_deletes.or(into.max_deletes);
-    into.max_fraction = from.max_fraction.or(into.max_fraction);
-    into.min_state = from.min_state.or(into.min_state);
-    into.min_instances = from.min_instances.or(into.min_instances);
-    into.min_fraction = from.min_fraction.or(into.min_fraction);
-    for (env, o) in from.environments {
-        merge_options(into.environments.entry(env).or_default(), o);
-    }
+/// A mapping's matchers as written: `name "payments-.*" dir "envs/**"`.
+fn mapping_description(m: &Table<'_>) -> String {
+    ["name", "dir", "workspace"]
+        .iter()
+        .filter_map(|k| {
+            m.get(k)
+                .and_then(Node::scalar_text)
+                .map(|v| format!("{k} {v:?}"))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Which option names a rule accepts; anything else set for it is an error.
@@ -591,12 +645,18 @@ fn check_options(accepted: &[&str], options: &RuleOptions) -> Result<(), String>
     }
 }
 
-fn protected_matcher(raw: RawProtectedResource) -> Result<ProtectedResource, String> {
-    let reason = raw.reason.clone();
+fn protected_matcher(
+    address: Option<String>,
+    resource_type: Option<String>,
+    attribute: Option<String>,
+    values: Vec<String>,
+    identity: Option<String>,
+    reason: Option<String>,
+) -> Result<ProtectedResource, String> {
     let kinds = [
-        raw.address.is_some(),
-        raw.resource_type.is_some(),
-        raw.identity.is_some(),
+        address.is_some(),
+        resource_type.is_some(),
+        identity.is_some(),
     ]
     .iter()
     .filter(|b| **b)
@@ -604,43 +664,42 @@ fn protected_matcher(raw: RawProtectedResource) -> Result<ProtectedResource, Str
     if kinds != 1 {
         return Err("each entry needs exactly one of `address`, `type` (with `attribute` and `values`) or `identity`".into());
     }
-    if let Some(address) = raw.address {
+    if let Some(address) = address {
         return Ok(ProtectedResource {
-            matcher: ProtectedMatcher::Address(glob(&address.value)?),
-            description: format!("address {}", address.value),
+            matcher: ProtectedMatcher::Address(glob(&address)?),
+            description: format!("address {address}"),
             reason,
         });
     }
-    if let Some(identity) = raw.identity {
+    if let Some(identity) = identity {
         return Ok(ProtectedResource {
-            matcher: ProtectedMatcher::Identity(glob(&identity.value)?),
-            description: format!("identity {}", identity.value),
+            matcher: ProtectedMatcher::Identity(glob(&identity)?),
+            description: format!("identity {identity}"),
             reason,
         });
     }
-    let resource_type = raw.resource_type.map(|t| t.value).unwrap_or_default();
-    let attribute = raw.attribute.ok_or_else(|| {
+    let resource_type = resource_type.unwrap_or_default();
+    let attribute = attribute.ok_or_else(|| {
         format!("type `{resource_type}` needs `attribute` (e.g. metadata.0.name) and `values`")
     })?;
-    if raw.values.is_empty() {
+    if values.is_empty() {
         return Err(format!(
             "type `{resource_type}` needs a non-empty `values` list"
         ));
     }
-    let values = raw
-        .values
+    let matchers = values
         .iter()
         .map(|v| glob(v))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ProtectedResource {
         description: format!(
             "type {resource_type} {attribute} in [{}]",
-            raw.values.join(", ")
+            values.join(", ")
         ),
         matcher: ProtectedMatcher::TypeAttribute {
             resource_type: glob(&resource_type)?,
             attribute,
-            values,
+            values: matchers,
         },
         reason,
     })
@@ -656,69 +715,12 @@ pub fn glob(pattern: &str) -> Result<globset::GlobMatcher, String> {
         .map_err(|e| format!("`{pattern}` is not a valid glob: {}", e.kind()))
 }
 
-fn suggestion(id: &str) -> String {
-    let best = crate::rules::all()
-        .iter()
-        .map(|r| (edit_distance(id, r.id()), r.id()))
-        .min();
-    match best {
-        Some((d, name)) if d <= 3 => format!("; did you mean `{name}`?"),
-        _ => String::new(),
-    }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-fn pos(location: &serde_saphyr::Location) -> Position {
-    Position {
-        line: location.line() as usize,
-        column: location.column() as usize,
-    }
-}
-
-fn parse_raw(text: &str, path: &Path) -> Result<RawPolicy> {
-    if text.trim().is_empty() {
-        return Ok(RawPolicy::default());
-    }
-    crate::input::on_yaml_stack(|| {
-        serde_saphyr::from_str_with_options::<RawPolicy>(text, yaml_options())
-            .map_err(|e| Error::config(crate::input::atlantis::yaml_diagnostic(path, &e)))
-    })
-}
-
-/// Limits for every YAML file plangate reads: small, hostile-input-proof budgets.
-pub fn yaml_options() -> serde_saphyr::Options {
-    let mut options = serde_saphyr::Options::default();
-    let mut budget = options.budget.clone().unwrap_or_default();
-    budget.max_aliases = 1_000;
-    budget.max_depth = 32;
-    budget.max_nodes = 1_000_000;
-    options.budget = Some(budget);
-    options
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Policy> {
-        Policy::parse(text, Path::new("plangate.yaml"))
+        super::parse(text, Path::new("plangate.yaml"), &crate::rules::catalog())
     }
 
     fn errors(text: &str) -> Vec<String> {
@@ -730,7 +732,7 @@ mod tests {
 
     #[test]
     fn builtin_policy_is_valid_and_has_the_default_environments() {
-        let p = Policy::builtin();
+        let p = builtin(&crate::rules::catalog());
         let names: Vec<&str> = p
             .environments
             .defs

@@ -19,9 +19,11 @@ pub enum Action {
     Delete,
     /// `["forget"]` (a `removed` block with `destroy = false`): dropped from state, keeps running.
     Forget,
-    /// `["create","forget"]` / `["forget","create"]`: a replacement that leaves the old object
-    /// running unmanaged instead of destroying it.
+    /// `["create","forget"]` (Terraform 1.16) / `["forget","create"]` (OpenTofu 1.12): a
+    /// replacement that leaves the old object running unmanaged instead of destroying it.
     ReplaceForget,
+    /// `["open"]`: an OpenTofu 1.11 ephemeral resource opened for the run; nothing persists.
+    Open,
 }
 
 impl Action {
@@ -38,6 +40,7 @@ impl Action {
             ["delete"] => Action::Delete,
             ["forget"] => Action::Forget,
             ["create", "forget"] | ["forget", "create"] => Action::ReplaceForget,
+            ["open"] => Action::Open,
             _ => return None,
         })
     }
@@ -54,10 +57,12 @@ impl Action {
             Action::Delete => "delete",
             Action::Forget => "forget",
             Action::ReplaceForget => "create,forget",
+            Action::Open => "open",
         }
     }
 
-    /// The word used in reports: `create`, `update`, `replace`, `delete`, `read`, `forget`, `no-op`.
+    /// The word used in reports: `create`, `update`, `replace`, `replace-keep`, `delete`,
+    /// `read`, `forget`, `open`, `no-op`.
     pub fn label(self) -> &'static str {
         match self {
             Action::NoOp => "no-op",
@@ -66,7 +71,9 @@ impl Action {
             Action::Update => "update",
             Action::ReplaceDeleteFirst | Action::ReplaceCreateFirst => "replace",
             Action::Delete => "delete",
-            Action::Forget | Action::ReplaceForget => "forget",
+            Action::Forget => "forget",
+            Action::ReplaceForget => "replace-keep",
+            Action::Open => "open",
         }
     }
 
@@ -91,11 +98,13 @@ impl Action {
     }
 }
 
-/// `managed` resources are what Terraform owns; `data` sources are only read.
+/// `managed` resources are what Terraform owns; `data` sources are only read; `ephemeral`
+/// resources (OpenTofu 1.11+) exist for one run and leave nothing behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Mode {
+pub enum ResourceMode {
     Managed,
     Data,
+    Ephemeral,
 }
 
 /// One entry of `resource_changes`. Strings borrow from the plan text where they can; the
@@ -105,7 +114,7 @@ pub enum Mode {
 pub struct ResourceChange<'a> {
     pub address: Cow<'a, str>,
     pub module_address: Option<Cow<'a, str>>,
-    pub mode: Mode,
+    pub mode: ResourceMode,
     pub resource_type: Cow<'a, str>,
     pub name: Cow<'a, str>,
     pub provider_name: Option<Cow<'a, str>>,
@@ -123,6 +132,9 @@ pub struct ResourceChange<'a> {
     pub before: Option<&'a RawValue>,
     /// Which prior values are sensitive (`change.before_sensitive`): never print those.
     pub before_sensitive: Option<&'a RawValue>,
+    /// The object's identity before the change (`change.before_identity`, Terraform 1.12+ and
+    /// OpenTofu 1.12): what the provider says identifies it, besides `id`/`arn`/`self_link`.
+    pub before_identity: Option<&'a RawValue>,
 }
 
 impl ResourceChange<'_> {
@@ -141,7 +153,7 @@ impl ResourceChange<'_> {
     }
 
     pub fn is_managed(&self) -> bool {
-        self.mode == Mode::Managed
+        self.mode == ResourceMode::Managed
     }
 
     /// The address has an instance key of its own (`count`/`for_each`), not only its module.
@@ -208,6 +220,7 @@ mod tests {
             (vec!["forget"], Action::Forget),
             (vec!["create", "forget"], Action::ReplaceForget),
             (vec!["forget", "create"], Action::ReplaceForget),
+            (vec!["open"], Action::Open),
         ] {
             assert_eq!(Action::from_list(&list), Some(action), "{list:?}");
         }
@@ -219,7 +232,8 @@ mod tests {
             vec![],
             vec!["destroy"],
             vec!["delete", "delete"],
-            vec!["open"],
+            vec!["open", "close"],
+            vec!["renew"],
         ] {
             assert_eq!(Action::from_list(&list), None, "{list:?}");
         }

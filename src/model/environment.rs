@@ -29,28 +29,49 @@ impl Environments {
         })
     }
 
+    /// `production (prod, prd, live), staging (stage, stg), ...` for messages.
+    pub fn describe(&self) -> String {
+        self.defs
+            .iter()
+            .map(|d| {
+                if d.aliases.is_empty() {
+                    d.name.clone()
+                } else {
+                    format!("{} ({})", d.name, d.aliases.join(", "))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn get(&self, name: &str) -> Option<&EnvironmentDef> {
         self.defs.iter().find(|d| d.name == name)
     }
 
     /// Environments named by the tokens of a free-form string (`rosey-dev`, `envs/stg/eks`,
-    /// `prod2`). A token right after `non` is skipped, so `non-prod` names no environment.
+    /// `prod2`). A prefix word (`pre`, `non`) belongs to the word after it: `pre-prod` is the
+    /// word `preprod` (staging in the built-in policy), `non-prod` the word `nonprod` (none),
+    /// never production.
     pub fn in_tokens(&self, text: &str) -> Vec<(String, &EnvironmentDef)> {
         let mut found: Vec<(String, &EnvironmentDef)> = Vec::new();
         let tokens: Vec<&str> = tokens(text).collect();
-        for (i, token) in tokens.iter().enumerate() {
-            if i > 0 && tokens[i - 1].eq_ignore_ascii_case("non") {
-                continue;
+        let mut i = 0;
+        while i < tokens.len() {
+            let mut token = tokens[i].to_string();
+            if PREFIX_WORDS.iter().any(|p| token.eq_ignore_ascii_case(p)) && i + 1 < tokens.len() {
+                token.push_str(tokens[i + 1]);
+                i += 1;
             }
-            let trimmed = token.trim_end_matches(|c: char| c.is_ascii_digit());
-            let def = self.resolve_word(token).or_else(|| {
-                (!trimmed.is_empty())
+            i += 1;
+            let def = self.resolve_word(&token).or_else(|| {
+                let trimmed = token.trim_end_matches(|c: char| c.is_ascii_digit());
+                (!trimmed.is_empty() && trimmed != token)
                     .then(|| self.resolve_word(trimmed))
                     .flatten()
             });
             if let Some(def) = def {
                 if !found.iter().any(|(_, d)| d.name == def.name) {
-                    found.push((token.to_string(), def));
+                    found.push((token, def));
                 }
             }
         }
@@ -75,6 +96,9 @@ impl Environments {
         Some(value.to_ascii_lowercase())
     }
 }
+
+/// Words that change the meaning of the word after them: read together with it.
+const PREFIX_WORDS: [&str; 2] = ["pre", "non"];
 
 fn tokens(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !c.is_ascii_alphanumeric())
@@ -164,7 +188,7 @@ impl ProjectEnvironment {
             add(SignalSource::Name, name);
         }
         add(SignalSource::Dir, dir);
-        if workspace != "default" {
+        if workspace != crate::model::atlantis::DEFAULT_WORKSPACE {
             add(SignalSource::Workspace, workspace);
         }
         match signals.first() {
@@ -199,6 +223,16 @@ pub struct ResourceEnvironment {
     pub strength: SignalStrength,
     /// `tag env=dev`, `namespace dev`, `name token prod`; sensitive values are never included.
     pub evidence: String,
+    /// Other strong signals that name other environments (`tag env=prod` beside
+    /// `tag Environment=dev`): an `env-conflict`, and every reading is checked.
+    pub conflicts: Vec<ResourceEnvironment>,
+}
+
+impl ResourceEnvironment {
+    /// Every reading of the resource's environment, the first one first.
+    pub fn readings(&self) -> impl Iterator<Item = &ResourceEnvironment> {
+        std::iter::once(self).chain(&self.conflicts)
+    }
 }
 
 /// Which prior-value attributes say what environment a resource belongs to.
@@ -210,7 +244,23 @@ pub struct ResourceEnvironmentConfig {
     pub attributes: Vec<String>,
 }
 
-const TAG_MAPS: [&str; 3] = ["tags_all", "tags", "labels"];
+/// Maps of tags and labels, in the order they are read. Providers repeat `tags` in
+/// `tags_all` and `labels` in `effective_labels`/`terraform_labels` (GCP's provider default
+/// labels), so a key marked sensitive in one is sensitive in its siblings too.
+const TAG_MAPS: [&str; 5] = [
+    "tags_all",
+    "tags",
+    "labels",
+    "effective_labels",
+    "terraform_labels",
+];
+const TAG_FAMILIES: [&[&str]; 2] = [
+    &["tags", "tags_all"],
+    &["labels", "effective_labels", "terraform_labels"],
+];
+
+/// Where `kubernetes_manifest` keeps its object (`manifest` as configured, `object` as read).
+const MANIFEST_ATTRIBUTES: [&str; 2] = ["manifest", "object"];
 const NAME_ATTRIBUTES: [&str; 7] = [
     "name",
     "bucket",
@@ -231,6 +281,7 @@ impl ResourceEnvironmentConfig {
     pub fn prior_attributes(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = TAG_MAPS.to_vec();
         keys.extend(["metadata", "namespace"]);
+        keys.extend(MANIFEST_ATTRIBUTES);
         keys.extend(NAME_ATTRIBUTES);
         keys.extend(
             self.attributes
@@ -249,31 +300,58 @@ impl ResourceEnvironmentConfig {
         before: &Value,
         sensitive: Option<&Value>,
     ) -> Option<ResourceEnvironment> {
-        let strong = |environment: String, evidence: String| ResourceEnvironment {
-            environment,
-            strength: SignalStrength::Strong,
-            evidence,
+        let mut strong = self.label_signals(envs, before, sensitive);
+        if strong.is_empty() {
+            strong.extend(self.attribute_signal(envs, before, sensitive));
+        }
+        if strong.is_empty() {
+            strong.extend(namespace_signal(envs, before, sensitive));
+        }
+        let mut readings = strong.into_iter();
+        let Some(mut first) = readings.next() else {
+            return name_signal(envs, before, sensitive);
         };
-        // 1. Tags and labels under the configured keys.
-        for map_name in TAG_MAPS {
-            if let Some(found) = self.tag_signal(envs, before, sensitive, &[map_name], map_name) {
-                return Some(found);
+        for other in readings {
+            let known = first.readings().any(|r| r.environment == other.environment);
+            if !known {
+                first.conflicts.push(other);
             }
         }
-        // Kubernetes: metadata[*].labels.
+        Some(first)
+    }
+
+    /// 1. Tags and labels under the configured keys (matched whatever their case), then
+    /// Kubernetes labels (`metadata[*].labels`, a manifest's `metadata.labels`). Every one that
+    /// names an environment, in reading order.
+    fn label_signals(
+        &self,
+        envs: &Environments,
+        before: &Value,
+        sensitive: Option<&Value>,
+    ) -> Vec<ResourceEnvironment> {
+        let mut found = Vec::new();
+        for map_name in TAG_MAPS {
+            found.extend(self.tag_signals(envs, before, sensitive, &[map_name], map_name));
+        }
         for (i, _) in array_items(before.get("metadata")).enumerate() {
             let idx = i.to_string();
-            if let Some(found) = self.tag_signal(
-                envs,
-                before,
-                sensitive,
-                &["metadata", &idx, "labels"],
-                "label",
-            ) {
-                return Some(found);
-            }
+            let path = ["metadata", idx.as_str(), "labels"];
+            found.extend(self.tag_signals(envs, before, sensitive, &path, "label"));
         }
-        // 2. Configured attribute paths.
+        for manifest in MANIFEST_ATTRIBUTES {
+            let path = [manifest, "metadata", "labels"];
+            found.extend(self.tag_signals(envs, before, sensitive, &path, "label"));
+        }
+        found
+    }
+
+    /// 2. Configured attribute paths.
+    fn attribute_signal(
+        &self,
+        envs: &Environments,
+        before: &Value,
+        sensitive: Option<&Value>,
+    ) -> Option<ResourceEnvironment> {
         for attr in &self.attributes {
             let path: Vec<&str> = attr.split('.').collect();
             if let Some(value) = lookup(before, &path).and_then(Value::as_str) {
@@ -284,90 +362,148 @@ impl ResourceEnvironmentConfig {
                 }
             }
         }
-        // 3. A Kubernetes namespace named after an environment.
-        let namespace_paths: [&[&str]; 3] = [
-            &["metadata", "0", "namespace"],
-            &["namespace"],
-            &["metadata", "0", "name"],
-        ];
-        for (i, path) in namespace_paths.iter().enumerate() {
-            // A namespace's own name only counts for namespace resources (checked by the caller
-            // through `is_namespace`); elsewhere `metadata.0.name` is just a name.
-            if i == 2 && before.get("metadata").is_some() && !looks_like_namespace(before) {
-                continue;
-            }
-            if let Some(value) = lookup(before, path).and_then(Value::as_str) {
-                if let Some(def) = envs.resolve_word(value) {
-                    let shown = shown_value(value, lookup_opt(sensitive, path));
-                    return Some(strong(def.name.clone(), format!("namespace {shown}")));
-                }
-            }
-        }
-        // 4. Weak: one environment token in the resource's name or identifier.
-        let mut names: Vec<(Vec<&str>, &str)> = NAME_ATTRIBUTES
-            .iter()
-            .filter_map(|a| {
-                before
-                    .get(*a)
-                    .and_then(Value::as_str)
-                    .map(|v| (vec![*a], v))
-            })
-            .collect();
-        if let Some(v) = lookup(before, &["metadata", "0", "name"]).and_then(Value::as_str) {
-            names.push((vec!["metadata", "0", "name"], v));
-        }
-        for (path, value) in names {
-            let found = envs.in_tokens(value);
-            if found.len() == 1 {
-                let shown = if is_sensitive(lookup_opt(sensitive, &path)) {
-                    "(sensitive)".to_string()
-                } else {
-                    format!("{} in {}", found[0].0, path.join("."))
-                };
-                return Some(ResourceEnvironment {
-                    environment: found[0].1.name.clone(),
-                    strength: SignalStrength::Weak,
-                    evidence: format!("name token {shown}"),
-                });
-            }
-        }
         None
     }
 
-    fn tag_signal(
+    fn tag_signals(
         &self,
         envs: &Environments,
         before: &Value,
         sensitive: Option<&Value>,
         path: &[&str],
         label: &str,
-    ) -> Option<ResourceEnvironment> {
+    ) -> Vec<ResourceEnvironment> {
         // `tags` is a list of network tags on google_compute_instance: only maps count.
-        let map = lookup(before, path)?.as_object()?;
-        for key in &self.tag_keys {
-            let Some(value) = map.get(key).and_then(Value::as_str) else {
-                continue;
-            };
-            let mut key_path: Vec<&str> = path.to_vec();
-            key_path.push(key);
-            let mark = lookup_opt(sensitive, &key_path);
-            let Some(env) = named_environment(envs, value, mark) else {
-                continue;
-            };
-            let shown = shown_value(value, mark);
-            let label = if label == "tags_all" {
-                "tag"
+        let Some(map) = lookup(before, path).and_then(Value::as_object) else {
+            return Vec::new();
+        };
+        let label = match label {
+            "tags_all" => "tag",
+            "effective_labels" | "terraform_labels" => "label",
+            other => other.trim_end_matches('s'),
+        };
+        let mut found = Vec::new();
+        for wanted in &self.tag_keys {
+            for (key, value) in map.iter().filter(|(k, _)| k.eq_ignore_ascii_case(wanted)) {
+                let Some(value) = value.as_str() else {
+                    continue;
+                };
+                let mark = tag_mark(sensitive, path, key);
+                let Some(env) = named_environment(envs, value, mark) else {
+                    continue;
+                };
+                let shown = shown_value(value, mark);
+                let key = crate::text::printable(key);
+                if !found
+                    .iter()
+                    .any(|f: &ResourceEnvironment| f.environment == env)
+                {
+                    found.push(strong(env, format!("{label} {key}={shown}")));
+                }
+            }
+        }
+        found
+    }
+}
+
+/// The sensitivity mark of a tag: its own, or that of the same key in a sibling map (a
+/// sensitive `tags` entry stays sensitive when the provider repeats it in `tags_all`).
+fn tag_mark<'v>(sensitive: Option<&'v Value>, path: &[&str], key: &str) -> Option<&'v Value> {
+    let mut key_path: Vec<&str> = path.to_vec();
+    key_path.push(key);
+    let own = lookup_opt(sensitive, &key_path);
+    if is_sensitive(own) || path.len() != 1 {
+        return own;
+    }
+    let family = TAG_FAMILIES.iter().find(|f| f.contains(&path[0]));
+    family
+        .into_iter()
+        .flat_map(|f| f.iter())
+        .map(|sibling| lookup_opt(sensitive, &[sibling, key]))
+        .find(|m| is_sensitive(*m))
+        .unwrap_or(own)
+}
+
+fn strong(environment: String, evidence: String) -> ResourceEnvironment {
+    ResourceEnvironment {
+        environment,
+        strength: SignalStrength::Strong,
+        evidence,
+        conflicts: Vec::new(),
+    }
+}
+
+/// 3. A Kubernetes namespace named after an environment.
+fn namespace_signal(
+    envs: &Environments,
+    before: &Value,
+    sensitive: Option<&Value>,
+) -> Option<ResourceEnvironment> {
+    let namespace_paths: [&[&str]; 5] = [
+        &["metadata", "0", "namespace"],
+        &["namespace"],
+        &["manifest", "metadata", "namespace"],
+        &["object", "metadata", "namespace"],
+        &["metadata", "0", "name"],
+    ];
+    for (i, path) in namespace_paths.iter().enumerate() {
+        // A namespace's own name only counts for namespace resources; elsewhere
+        // `metadata.0.name` is just a name.
+        if i == 4 && before.get("metadata").is_some() && !looks_like_namespace(before) {
+            continue;
+        }
+        let Some(value) = lookup(before, path).and_then(Value::as_str) else {
+            continue;
+        };
+        // Like a tag value: the whole name (`prod`), else its one environment word
+        // (`payments-prod`); a namespace that names none (`apps`) is no signal.
+        let found = envs.in_tokens(value);
+        let def = envs
+            .resolve_word(value)
+            .or_else(|| (found.len() == 1).then(|| found[0].1));
+        if let Some(def) = def {
+            let shown = shown_value(value, lookup_opt(sensitive, path));
+            return Some(strong(def.name.clone(), format!("namespace {shown}")));
+        }
+    }
+    None
+}
+
+/// 4. Weak: one environment token in the resource's name or identifier.
+fn name_signal(
+    envs: &Environments,
+    before: &Value,
+    sensitive: Option<&Value>,
+) -> Option<ResourceEnvironment> {
+    let mut names: Vec<(Vec<&str>, &str)> = NAME_ATTRIBUTES
+        .iter()
+        .filter_map(|a| {
+            before
+                .get(*a)
+                .and_then(Value::as_str)
+                .map(|v| (vec![*a], v))
+        })
+        .collect();
+    if let Some(v) = lookup(before, &["metadata", "0", "name"]).and_then(Value::as_str) {
+        names.push((vec!["metadata", "0", "name"], v));
+    }
+    for (path, value) in names {
+        let found = envs.in_tokens(value);
+        if found.len() == 1 {
+            let shown = if is_sensitive(lookup_opt(sensitive, &path)) {
+                "(sensitive)".to_string()
             } else {
-                label.trim_end_matches('s')
+                format!("{} in {}", found[0].0, path.join("."))
             };
             return Some(ResourceEnvironment {
-                environment: env,
-                strength: SignalStrength::Strong,
-                evidence: format!("{label} {key}={shown}"),
+                environment: found[0].1.name.clone(),
+                strength: SignalStrength::Weak,
+                evidence: format!("name token {shown}"),
+                conflicts: Vec::new(),
             });
         }
-        None
     }
+    None
 }
 
 fn looks_like_namespace(before: &Value) -> bool {
@@ -432,7 +568,7 @@ fn shown_value(value: &str, mark: Option<&Value>) -> String {
     if is_sensitive(mark) {
         "(sensitive)".to_string()
     } else {
-        crate::input::plan::printable(value)
+        crate::text::printable(value)
     }
 }
 
@@ -450,12 +586,97 @@ mod tests {
         Environments {
             defs: vec![
                 def("production", &["prod", "prd", "live"]),
-                def("staging", &["stage", "stg"]),
+                def("staging", &["stage", "stg", "preprod", "preproduction"]),
                 def("development", &["dev"]),
                 def("test", &["testing", "qa"]),
                 def("sandbox", &["sbx"]),
             ],
         }
+    }
+
+    fn detect(before: Value, sensitive: Option<Value>) -> Option<ResourceEnvironment> {
+        config().detect(&defaults(), &before, sensitive.as_ref())
+    }
+
+    #[test]
+    fn tag_keys_match_whatever_their_case() {
+        for key in ["ENV", "Stage", "ENVIRONMENT", "env"] {
+            let found = detect(json!({"tags": {key: "prod"}}), None).unwrap();
+            assert_eq!(found.environment, "production", "{key}");
+        }
+    }
+
+    #[test]
+    fn disagreeing_tags_are_a_conflict_judged_by_each_reading() {
+        let found = detect(json!({"tags": {"env": "prod", "Environment": "dev"}}), None).unwrap();
+        let readings: Vec<&str> = found.readings().map(|r| r.environment.as_str()).collect();
+        assert_eq!(readings.len(), 2, "{found:?}");
+        assert!(readings.contains(&"production") && readings.contains(&"development"));
+        // The same environment twice (tags and tags_all) is no conflict.
+        let same = detect(
+            json!({"tags": {"env": "dev"}, "tags_all": {"env": "dev"}}),
+            None,
+        )
+        .unwrap();
+        assert!(same.conflicts.is_empty());
+    }
+
+    #[test]
+    fn gcp_provider_default_labels_count() {
+        for map in ["effective_labels", "terraform_labels"] {
+            let found = detect(json!({map: {"env": "prod"}}), None).unwrap();
+            assert_eq!(found.environment, "production", "{map}");
+            assert_eq!(found.evidence, "label env=prod");
+        }
+    }
+
+    #[test]
+    fn a_sensitive_tag_stays_sensitive_where_the_provider_repeats_it() {
+        let before =
+            json!({"tags": {"env": "tenant-secret"}, "tags_all": {"env": "tenant-secret"}});
+        let sensitive = json!({"tags": {"env": true}, "tags_all": {}});
+        let found = detect(before, Some(sensitive)).unwrap();
+        assert_eq!(found.evidence, "tag env=(sensitive)");
+        assert!(!format!("{found:?}").contains("tenant-secret"));
+        let labels = json!({"labels": {"env": "s3cr3t"}, "effective_labels": {"env": "s3cr3t"}});
+        let marks = json!({"labels": true});
+        let found = detect(labels, Some(marks)).unwrap();
+        assert!(!format!("{found:?}").contains("s3cr3t"), "{found:?}");
+    }
+
+    #[test]
+    fn manifest_namespaces_and_namespace_words() {
+        let manifest =
+            json!({"manifest": {"metadata": {"name": "cfg", "namespace": "payments-prod"}}});
+        let found = detect(manifest, None).unwrap();
+        assert_eq!(found.environment, "production");
+        assert_eq!(found.evidence, "namespace payments-prod");
+        let object = json!({"object": {"metadata": {"namespace": "dev"}}});
+        assert_eq!(detect(object, None).unwrap().environment, "development");
+        let plain = json!({"metadata": [{"name": "x", "namespace": "apps"}], "spec": []});
+        assert_eq!(detect(plain, None), None);
+        let labelled = json!({"manifest": {"metadata": {"labels": {"env": "stg"}}}});
+        assert_eq!(detect(labelled, None).unwrap().environment, "staging");
+    }
+
+    #[test]
+    fn pre_prod_is_not_production() {
+        let envs = defaults();
+        for word in ["pre-prod", "preprod", "pre-production", "PreProd"] {
+            let found = envs.in_tokens(&format!("app-{word}"));
+            let names: Vec<&str> = found.iter().map(|(_, d)| d.name.as_str()).collect();
+            assert_eq!(names, ["staging"], "{word}");
+            assert_eq!(
+                envs.classify_value(word).as_deref(),
+                Some("staging"),
+                "{word}"
+            );
+        }
+        assert!(envs.in_tokens("app-non-prod").is_empty());
+        assert_eq!(
+            ProjectEnvironment::infer(&envs, Some("orders-pre-prod"), ".", "default").name(),
+            Some("staging")
+        );
     }
 
     fn config() -> ResourceEnvironmentConfig {

@@ -1,6 +1,13 @@
-//! The normalised world the rules see: projects with environments, and the changes of each
-//! project's plan with one `Action` each.
+//! The words everything shares: levels, actions and resource changes, plans, environments, the
+//! policy's and atlantis.yaml's data, projects, declared intent and findings. Pure data and the
+//! logic that belongs to it; nothing here reads a file or knows a rule.
 
+pub mod atlantis;
 pub mod change;
 pub mod environment;
+pub mod finding;
+pub mod intent;
+pub mod level;
+pub mod plan;
+pub mod policy;
 pub mod project;

@@ -9,13 +9,13 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::input::atlantis::AtlantisProject;
-use crate::input::plan::Plan;
-use crate::input::policy::Policy;
+use crate::model::atlantis::AtlantisProject;
 use crate::model::change::ResourceChange;
 use crate::model::environment::{
     EnvironmentOrigin, ProjectEnvironment, ResourceEnvironment, WORKLOAD_ATTRIBUTES,
 };
+use crate::model::plan::Plan;
+use crate::model::policy::Policy;
 use crate::{Error, Position, Result};
 
 /// One Terraform root module + workspace that a plan belongs to.
@@ -102,6 +102,13 @@ impl Project {
     }
 }
 
+/// Prior-value attributes that, when `true`, make the provider refuse to delete the object.
+pub const DELETION_PROTECTION: [&str; 3] = [
+    "deletion_protection",
+    "enable_deletion_protection",
+    "deletion_protection_enabled",
+];
+
 /// A resource the plan destroys (delete or replace), with what the rules read of its prior
 /// values.
 #[derive(Debug)]
@@ -113,6 +120,8 @@ pub struct DestroyedResource {
     /// a wider pruning that is then dropped.
     pub before: Value,
     pub environment: Option<ResourceEnvironment>,
+    /// `change.before_identity` as the provider wrote it (an object of strings), or `null`.
+    pub identity: Value,
 }
 
 /// The top-level prior-value attributes the rules read, decided once from the policy. A
@@ -143,6 +152,10 @@ impl PriorAttributes {
             .map(str::to_string)
             .collect();
         read.extend(protected.iter().cloned());
+        // Deletion protection is read by `apply-will-fail` once the environment is known.
+        let mut protected = protected;
+        protected.extend(DELETION_PROTECTION.iter().map(|k| k.to_string()));
+        read.extend(DELETION_PROTECTION.iter().map(|k| k.to_string()));
         let present = WORKLOAD_ATTRIBUTES
             .iter()
             .filter(|k| !read.contains(**k))
@@ -283,10 +296,23 @@ impl<'a> ProjectPlan<'a> {
                     .filter(|(key, _)| attributes.protected.contains(key))
                     .collect();
             }
+            let identity = match change.before_identity {
+                Some(raw) => serde_json::from_str(raw.get()).map_err(|e| {
+                    Error::input(
+                        &plan_path,
+                        format!(
+                            "has unreadable change.before_identity for {}: {e}",
+                            change.display_address()
+                        ),
+                    )
+                })?,
+                None => Value::Null,
+            };
             destroyed.push(DestroyedResource {
                 index,
                 before,
                 environment,
+                identity,
             });
         }
         Ok(ProjectPlan {
@@ -321,7 +347,7 @@ mod tests {
     }
 
     fn policy(yaml: &str) -> Policy {
-        Policy::parse(yaml, Path::new("policy.yaml")).unwrap()
+        crate::pipeline::parse_policy(yaml, Path::new("policy.yaml")).unwrap()
     }
 
     #[test]
@@ -384,7 +410,7 @@ mod tests {
                 }
             }
         }
-        let policy = Policy::builtin();
+        let policy = crate::pipeline::builtin_policy();
         let attributes = PriorAttributes::for_policy(&policy);
         let detect = |before: &Value, sensitive: Option<&Value>| {
             policy

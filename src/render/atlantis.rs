@@ -6,8 +6,9 @@
 
 use std::fmt::Write;
 
-use crate::input::policy::Level;
-use crate::report::{Counts, Finding, Report, Verdict};
+use crate::model::finding::Finding;
+use crate::model::level::Level;
+use crate::report::{Counts, Report, Verdict};
 
 /// Atlantis folds step output longer than this many lines into a collapsed section.
 pub const MAX_LINES: usize = 12;
@@ -43,6 +44,15 @@ pub fn render(report: &Report) -> String {
                 &format!(
                     "{}: incomplete plan, only the changes shown were checked",
                     p.name
+                ),
+            ));
+        }
+        for a in &p.destroy_actions {
+            notes.push(line(
+                "  ",
+                &format!(
+                    "{}: destroying {} runs {} ({})",
+                    p.name, a.resource, a.action, a.event
                 ),
             ));
         }
@@ -149,6 +159,7 @@ fn counts(c: &Counts) -> String {
         format!("{} to delete", c.delete),
     ];
     for (n, label) in [
+        (c.replace_keep, "to replace keeping the old"),
         (c.forget, "to forget"),
         (c.moved, "moved"),
         (c.import, "to import"),
@@ -163,10 +174,9 @@ fn counts(c: &Counts) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::policy::Policy;
 
     fn report(findings: Vec<Finding>) -> Report {
-        Report::lint(&Policy::builtin(), findings)
+        Report::lint(&crate::pipeline::builtin_policy(), findings)
     }
 
     #[test]

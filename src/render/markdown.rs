@@ -8,9 +8,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::input::policy::Level;
 use crate::model::change::address_pattern;
-use crate::report::{Counts, Finding, ProjectReport, Report, Verdict};
+use crate::model::finding::Finding;
+use crate::model::level::Level;
+use crate::report::{Counts, ProjectReport, Report, Verdict};
 
 /// GitHub refuses comments over 65,536 characters; GitLab notes allow 1,000,000.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
@@ -180,6 +181,15 @@ fn head(
                 p.drift
             );
         }
+        for a in &p.destroy_actions {
+            let _ = writeln!(
+                out,
+                "> Destroying {} runs {} ({}).\n",
+                code(&a.resource),
+                code(&a.action),
+                text(&a.event)
+            );
+        }
     } else {
         let _ = writeln!(
             out,
@@ -320,7 +330,7 @@ fn finding_lines(findings: &[&Finding], detail: Detail) -> String {
         Detail::Full => {
             for f in findings {
                 out.push_str("- ");
-                out.push_str(&code(&f.rule));
+                out.push_str(&code(f.rule.as_str()));
                 if let Some(address) = &f.address {
                     out.push_str(" · ");
                     out.push_str(&code(address));
@@ -329,9 +339,9 @@ fn finding_lines(findings: &[&Finding], detail: Detail) -> String {
                     }
                 } else if let Some(location) = &f.location {
                     out.push_str(" · ");
-                    out.push_str(&code(location));
+                    out.push_str(&code(&location.to_string()));
                 }
-                if let Some(action) = &f.action {
+                if let Some(action) = f.action_label() {
                     let _ = write!(out, " ({})", text(action));
                 }
                 out.push_str(": ");
@@ -346,12 +356,14 @@ fn finding_lines(findings: &[&Finding], detail: Detail) -> String {
                 let (kind, action) = if detail == Detail::ByType {
                     (
                         f.address.as_deref().map(resource_type).unwrap_or_default(),
-                        f.action.clone().unwrap_or_default(),
+                        f.action_label().unwrap_or_default().to_string(),
                     )
                 } else {
                     (String::new(), String::new())
                 };
-                let entry = groups.entry((f.rule.clone(), kind, action)).or_default();
+                let entry = groups
+                    .entry((f.rule.as_str().to_string(), kind, action))
+                    .or_default();
                 entry.0 += 1;
                 entry.1 += f.instances.max(1);
             }
@@ -399,15 +411,14 @@ fn detail_lines(findings: &[&Finding]) -> Vec<String> {
         };
         for address in addresses {
             let action = f
-                .action
-                .as_deref()
+                .action_label()
                 .map(|a| format!(" {}", text(a)))
                 .unwrap_or_default();
             lines.push(format!(
                 "- {}{action} · {} {}\n",
                 code(address),
                 f.level.as_str(),
-                code(&f.rule)
+                code(f.rule.as_str())
             ));
         }
     }

@@ -1,9 +1,14 @@
 //! Renderers: one file per output format. They read a finished report and never re-run rules.
+//! Adding a format is one file here and one [`Format`] variant.
 
+pub mod annotations;
 pub mod atlantis;
 pub mod json;
 pub mod markdown;
+pub mod policy_check;
+pub mod rule_docs;
 pub mod sarif;
+pub mod step_outputs;
 pub mod text;
 
 use crate::report::Report;
@@ -48,7 +53,7 @@ pub fn render(format: Format, report: &Report, style: Style) -> String {
         Format::Json => json::render(report),
         Format::Atlantis => atlantis::render(report),
         Format::Sarif => sarif::render(report),
-        Format::GithubAnnotations => crate::github_action::annotations(report),
+        Format::GithubAnnotations => annotations::annotations(report),
         Format::Markdown => markdown::render(report),
     }
 }

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use crate::input::policy::Level;
-use crate::report::{Finding, Report};
+use crate::model::finding::{Finding, Location};
+use crate::model::level::Level;
+use crate::report::Report;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -30,7 +31,7 @@ pub fn render(report: &Report) -> String {
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| result(f, ids.iter().position(|id| *id == f.rule)))
+        .map(|f| result(f, ids.iter().position(|id| *id == f.rule.as_str())))
         .collect();
     let doc = json!({
         "$schema": SCHEMA,
@@ -63,9 +64,9 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
             "kind": "resource",
         }]);
     }
-    if let Some((path, line)) = f.location.as_deref().and_then(split_location) {
+    if let Some((path, Some(line))) = f.location.as_ref().and_then(Location::file) {
         location["physicalLocation"] = json!({
-            "artifactLocation": {"uri": path},
+            "artifactLocation": {"uri": path.display().to_string()},
             "region": {"startLine": line},
         });
     }
@@ -75,7 +76,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
         "message": {"text": f.message},
         "properties": {
             "project": f.project,
-            "action": f.action,
+            "action": f.action_label(),
             "resourceEnvironment": f.resource_environment,
             "instances": f.instances,
         },
@@ -97,35 +98,21 @@ fn level(l: Level) -> &'static str {
     }
 }
 
-/// `path:line[:column]` -> (path, line).
-pub(crate) fn split_location(location: &str) -> Option<(&str, u64)> {
-    let (rest, last) = location.rsplit_once(':')?;
-    let last: u64 = last.parse().ok()?;
-    match rest.rsplit_once(':') {
-        Some((path, line)) => match line.parse::<u64>() {
-            Ok(line) => Some((path, line)),
-            Err(_) => Some((rest, last)),
-        },
-        None => Some((rest, last)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::policy::Policy;
 
     #[test]
     fn one_result_per_finding_with_levels_and_locations() {
         let report = Report::lint(
-            &Policy::builtin(),
+            &crate::pipeline::builtin_policy(),
             vec![
                 Finding::new("cross-env-destroy", "would delete x")
                     .project_name("app")
                     .address("aws_s3_bucket.x"),
                 Finding::new("untagged-destroy", "no tag")
                     .at_most(Level::Warn)
-                    .location("atlantis.yaml:12:3"),
+                    .location(Location::file_line("atlantis.yaml", 12)),
             ],
         );
         let doc: Value = serde_json::from_str(&render(&report)).unwrap();
@@ -149,18 +136,5 @@ mod tests {
             rules[results[1]["ruleIndex"].as_u64().unwrap() as usize]["id"],
             "untagged-destroy"
         );
-    }
-
-    #[test]
-    fn locations_split() {
-        assert_eq!(
-            split_location("a/atlantis.yaml:12:3"),
-            Some(("a/atlantis.yaml", 12))
-        );
-        assert_eq!(
-            split_location("plangate.yaml:4"),
-            Some(("plangate.yaml", 4))
-        );
-        assert_eq!(split_location("nowhere"), None);
     }
 }

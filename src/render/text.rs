@@ -2,11 +2,13 @@
 
 use std::fmt::Write;
 
+use anstyle::AnsiColor;
 use comfy_table::{presets, Cell, ContentArrangement, Table};
 
 use super::Style;
-use crate::input::policy::Level;
-use crate::report::{Counts, Finding, Report, Verdict};
+use crate::model::finding::Finding;
+use crate::model::level::Level;
+use crate::report::{Counts, Report, Verdict};
 
 pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
@@ -33,6 +35,13 @@ pub fn render(report: &Report, style: Style) -> String {
                 out,
                 "  note: {} changes made outside Terraform (drift) were not counted as planned",
                 project.drift
+            );
+        }
+        for a in &project.destroy_actions {
+            let _ = writeln!(
+                out,
+                "  note: destroying {} runs {} ({})",
+                a.resource, a.action, a.event
             );
         }
     }
@@ -66,12 +75,12 @@ fn findings_table(findings: &[Finding], style: Style) -> String {
     for f in findings {
         let resource = match (&f.address, &f.location) {
             (Some(a), _) => a.clone(),
-            (None, Some(l)) => l.clone(),
+            (None, Some(l)) => l.to_string(),
             (None, None) => String::new(),
         };
         table.add_row(vec![
             Cell::new(level_word(f.level, style)),
-            Cell::new(&f.rule),
+            Cell::new(f.rule.as_str()),
             Cell::new(f.project.as_deref().unwrap_or("")),
             Cell::new(resource),
             Cell::new(&f.message),
@@ -88,10 +97,12 @@ fn counts_line(c: &Counts) -> String {
         format!("{} delete", c.delete),
     ];
     for (n, label) in [
+        (c.replace_keep, "replace-keep"),
         (c.forget, "forget"),
         (c.moved, "move"),
         (c.import, "import"),
         (c.read, "read"),
+        (c.ephemeral, "ephemeral"),
     ] {
         if n > 0 {
             parts.push(format!("{n} {label}"));
@@ -100,26 +111,29 @@ fn counts_line(c: &Counts) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-fn paint(text: &str, code: &str, style: Style) -> String {
-    if style.color {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_string()
+fn paint(text: &str, color: AnsiColor, bold: bool, style: Style) -> String {
+    if !style.color {
+        return text.to_string();
     }
+    let mut ansi = anstyle::Style::new().fg_color(Some(color.into()));
+    if bold {
+        ansi = ansi.bold();
+    }
+    format!("{}{text}{}", ansi.render(), ansi.render_reset())
 }
 
 fn verdict_word(v: Verdict, style: Style) -> String {
     match v {
-        Verdict::Pass => paint("PASS", "1;32", style),
-        Verdict::Warn => paint("WARN", "1;33", style),
-        Verdict::Block => paint("BLOCK", "1;31", style),
+        Verdict::Pass => paint("PASS", AnsiColor::Green, true, style),
+        Verdict::Warn => paint("WARN", AnsiColor::Yellow, true, style),
+        Verdict::Block => paint("BLOCK", AnsiColor::Red, true, style),
     }
 }
 
 fn level_word(l: Level, style: Style) -> String {
     match l {
-        Level::Deny => paint("deny", "31", style),
-        Level::Warn => paint("warn", "33", style),
+        Level::Deny => paint("deny", AnsiColor::Red, false, style),
+        Level::Warn => paint("warn", AnsiColor::Yellow, false, style),
         Level::Allow => "allow".to_string(),
     }
 }

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use super::{options_for, Context, Rule};
-use crate::input::policy::Level;
 use crate::model::change::Action;
-use crate::report::Finding;
+use crate::model::finding::{Finding, RuleId};
+use crate::model::level::Level;
 
 pub struct CollectionCollapse;
 
@@ -20,8 +20,8 @@ const COLLAPSE_REASONS: [&str; 3] = [
 ];
 
 impl Rule for CollectionCollapse {
-    fn id(&self) -> &'static str {
-        "collection-collapse"
+    fn id(&self) -> RuleId {
+        RuleId::new("collection-collapse")
     }
 
     fn default_level(&self) -> Level {
@@ -34,6 +34,13 @@ impl Rule for CollectionCollapse {
 
     fn options(&self) -> &'static [&'static str] {
         &["min-instances", "min-fraction"]
+    }
+
+    fn option_defaults(&self) -> &'static [(&'static str, f64)] {
+        &[
+            ("min-instances", DEFAULT_MIN_INSTANCES as f64),
+            ("min-fraction", DEFAULT_MIN_FRACTION),
+        ]
     }
 
     fn docs(&self) -> &'static str {
@@ -66,7 +73,7 @@ rules:
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for plan in ctx.plans {
-            let options = options_for(ctx, self.id(), plan);
+            let options = options_for(ctx, self.id().as_str(), plan);
             let min_instances = options.min_instances.unwrap_or(DEFAULT_MIN_INSTANCES);
             let min_fraction = options.min_fraction.unwrap_or(DEFAULT_MIN_FRACTION);
             // Per address pattern: (instances before the plan, instances deleted by a key/index).

@@ -1,15 +1,15 @@
 //! `cross-env-destroy`: a project destroys a resource that belongs to another environment.
 
 use super::{Context, Rule};
-use crate::input::policy::Level;
 use crate::model::environment::SignalStrength;
-use crate::report::Finding;
+use crate::model::finding::{Finding, RuleId};
+use crate::model::level::Level;
 
 pub struct CrossEnvDestroy;
 
 impl Rule for CrossEnvDestroy {
-    fn id(&self) -> &'static str {
-        "cross-env-destroy"
+    fn id(&self) -> RuleId {
+        RuleId::new("cross-env-destroy")
     }
 
     fn default_level(&self) -> Level {
@@ -59,12 +59,14 @@ resource-environment:
                 continue;
             };
             for destroyed in &plan.destroyed {
-                let Some(env) = &destroyed.environment else {
+                // With conflicting signals every reading counts: the stricter one is used.
+                let Some(env) = destroyed
+                    .environment
+                    .as_ref()
+                    .and_then(|e| e.readings().find(|r| r.environment != project_env))
+                else {
                     continue;
                 };
-                if env.environment == project_env {
-                    continue;
-                }
                 let change = plan.change(destroyed);
                 let mut message = format!(
                     "project {} ({project_env}) would {} {}, which belongs to {} ({})",

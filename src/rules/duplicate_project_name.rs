@@ -4,13 +4,14 @@
 //! `lint` reports each duplicate as this rule's finding, with file:line.
 
 use super::Rule;
-use crate::input::policy::Level;
+use crate::model::finding::RuleId;
+use crate::model::level::Level;
 
 pub struct DuplicateProjectName;
 
 impl Rule for DuplicateProjectName {
-    fn id(&self) -> &'static str {
-        "duplicate-project-name"
+    fn id(&self) -> RuleId {
+        RuleId::new("duplicate-project-name")
     }
 
     fn default_level(&self) -> Level {

@@ -1,10 +1,10 @@
 //! `env-conflict`: a project's name, dir and workspace name different environments.
 
 use super::{Context, Rule};
-use crate::input::policy::Level;
 use crate::model::environment::ProjectEnvironment;
+use crate::model::finding::{Finding, Location, RuleId};
+use crate::model::level::Level;
 use crate::model::project::Project;
-use crate::report::Finding;
 
 pub struct EnvConflict;
 
@@ -24,15 +24,15 @@ impl EnvConflict {
         )
         .project_name(&project.name);
         if let Some(p) = project.position {
-            f = f.location(format!("line {}", p.line));
+            f = f.location(Location::Line(p.line));
         }
         Some(f)
     }
 }
 
 impl Rule for EnvConflict {
-    fn id(&self) -> &'static str {
-        "env-conflict"
+    fn id(&self) -> RuleId {
+        RuleId::new("env-conflict")
     }
 
     fn default_level(&self) -> Level {
@@ -47,6 +47,10 @@ impl Rule for EnvConflict {
         r#"## What it catches
 An Atlantis project whose name, dir path segments and workspace name different environments:
 `name: app-staging` with `dir: envs/dev/app`. plangate does not guess which one is right.
+
+Also a destroyed resource whose own signals disagree (`env=prod` and `Environment=dev` on one
+resource, in `tags`, `tags_all`, labels or a namespace): the finding names every reading, and
+the other rules judge the resource by each of them, so the stricter one decides.
 
 ## Why
 Incident 3: in a huge atlantis.yaml, a project whose name and location disagree is exactly the
@@ -71,6 +75,33 @@ projects:
             if let Some(f) = self.finding(&plan.project) {
                 out.push(f.project(plan));
             }
+            for destroyed in &plan.destroyed {
+                let Some(env) = destroyed
+                    .environment
+                    .as_ref()
+                    .filter(|e| !e.conflicts.is_empty())
+                else {
+                    continue;
+                };
+                let change = plan.change(destroyed);
+                let readings: Vec<String> = env
+                    .readings()
+                    .map(|r| format!("{} ({})", r.environment, r.evidence))
+                    .collect();
+                out.push(
+                    Finding::new(
+                        self.id(),
+                        format!(
+                            "{} carries signals of different environments: {}; it is judged by each, and the tags need fixing",
+                            change.display_address(),
+                            readings.join(", ")
+                        ),
+                    )
+                    .project(plan)
+                    .address(change.address.to_string())
+                    .action(change.action),
+                );
+            }
         }
     }
 
@@ -78,7 +109,7 @@ projects:
         for project in super::atlantis_projects(ctx) {
             if let Some(mut f) = self.finding(&project) {
                 if let (Some(a), Some(p)) = (ctx.atlantis, project.position) {
-                    f.location = Some(format!("{}:{}", a.path.display(), p.line));
+                    f.location = Some(Location::file_line(&a.path, p.line));
                 }
                 out.push(f);
             }

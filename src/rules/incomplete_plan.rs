@@ -1,14 +1,14 @@
 //! `incomplete-plan`: the plan is marked incomplete (`-target`, deferred changes).
 
 use super::{Context, Rule};
-use crate::input::policy::Level;
-use crate::report::Finding;
+use crate::model::finding::{Finding, RuleId};
+use crate::model::level::Level;
 
 pub struct IncompletePlan;
 
 impl Rule for IncompletePlan {
-    fn id(&self) -> &'static str {
-        "incomplete-plan"
+    fn id(&self) -> RuleId {
+        RuleId::new("incomplete-plan")
     }
 
     fn default_level(&self) -> Level {

@@ -2,14 +2,14 @@
 //! destroys in another.
 
 use super::{address_list, Context, Rule};
-use crate::input::policy::Level;
-use crate::report::Finding;
+use crate::model::finding::{Finding, RuleId};
+use crate::model::level::Level;
 
 pub struct IntentMismatch;
 
 impl Rule for IntentMismatch {
-    fn id(&self) -> &'static str {
-        "intent-mismatch"
+    fn id(&self) -> RuleId {
+        RuleId::new("intent-mismatch")
     }
 
     fn default_level(&self) -> Level {
@@ -32,8 +32,13 @@ Incident 3: the engineer meant to tear down staging and pasted the dev project's
 you mean to destroy is cheap; a destroy anywhere else in the same pull request is then a mistake
 the gate can see.
 
+Intent that names no project plangate knows (in atlantis.yaml or among the plans checked) and
+no environment (by name or alias) declares nothing: a typo such as `prodution` would otherwise
+look like a declaration. That is reported too, as a warning naming the known environments.
+
 ## Levels
-`deny` by default. Only applies when some intent was declared.
+`deny` by default. Only applies when some intent was declared. Intent that names nothing known
+is at most `warn`.
 
 ## Configure
 ```yaml
@@ -46,6 +51,18 @@ rules:
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         if !ctx.intent.is_declared() {
             return;
+        }
+        for target in unknown_targets(ctx) {
+            out.push(
+                Finding::new(
+                    self.id(),
+                    format!(
+                        "destroy intent `{target}` names no project or environment plangate knows, so it declares nothing (environments: {})",
+                        ctx.policy.environments.describe()
+                    ),
+                )
+                .at_most(Level::Warn),
+            );
         }
         for plan in ctx.plans.iter().filter(|p| p.destroys_anything()) {
             if ctx.intent.covers(ctx.policy, &plan.project) {
@@ -71,4 +88,25 @@ rules:
             );
         }
     }
+}
+
+/// Intent targets that name no known project (checked now, or in atlantis.yaml) and no
+/// environment.
+fn unknown_targets<'c>(ctx: &Context<'c>) -> Vec<&'c str> {
+    let known_project = |t: &str| {
+        ctx.plans
+            .iter()
+            .any(|p| p.project.name == t || p.project.atlantis_name.as_deref() == Some(t))
+            || ctx.atlantis.is_some_and(|a| {
+                a.projects
+                    .iter()
+                    .any(|p| p.name.as_deref() == Some(t) || p.display_name() == t)
+            })
+    };
+    ctx.intent
+        .targets
+        .iter()
+        .map(String::as_str)
+        .filter(|t| ctx.policy.environments.resolve_word(t).is_none() && !known_project(t))
+        .collect()
 }

@@ -1,9 +1,9 @@
 //! `mass-deletion`: a project's plan deletes many resources, or most of what its state holds.
 
 use super::{address_list, options_for, Context, Rule};
-use crate::input::policy::Level;
 use crate::model::change::Action;
-use crate::report::Finding;
+use crate::model::finding::{Finding, RuleId};
+use crate::model::level::Level;
 
 pub struct MassDeletion;
 
@@ -12,8 +12,8 @@ pub const DEFAULT_MAX_FRACTION: f64 = 0.5;
 pub const DEFAULT_MIN_STATE: usize = 10;
 
 impl Rule for MassDeletion {
-    fn id(&self) -> &'static str {
-        "mass-deletion"
+    fn id(&self) -> RuleId {
+        RuleId::new("mass-deletion")
     }
 
     fn default_level(&self) -> Level {
@@ -26,6 +26,14 @@ impl Rule for MassDeletion {
 
     fn options(&self) -> &'static [&'static str] {
         &["max-deletes", "max-fraction", "min-state"]
+    }
+
+    fn option_defaults(&self) -> &'static [(&'static str, f64)] {
+        &[
+            ("max-deletes", DEFAULT_MAX_DELETES as f64),
+            ("max-fraction", DEFAULT_MAX_FRACTION),
+            ("min-state", DEFAULT_MIN_STATE as f64),
+        ]
     }
 
     fn docs(&self) -> &'static str {
@@ -59,7 +67,7 @@ rules:
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for plan in ctx.plans {
-            let options = options_for(ctx, self.id(), plan);
+            let options = options_for(ctx, self.id().as_str(), plan);
             let max_deletes = options.max_deletes.unwrap_or(DEFAULT_MAX_DELETES);
             let max_fraction = options.max_fraction.unwrap_or(DEFAULT_MAX_FRACTION);
             let min_state = options.min_state.unwrap_or(DEFAULT_MIN_STATE);

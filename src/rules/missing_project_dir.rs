@@ -1,14 +1,14 @@
 //! `missing-project-dir`: an atlantis.yaml project whose dir does not exist in the repository.
 
 use super::{Context, Rule};
-use crate::input::policy::Level;
-use crate::report::Finding;
+use crate::model::finding::{Finding, Location, RuleId};
+use crate::model::level::Level;
 
 pub struct MissingProjectDir;
 
 impl Rule for MissingProjectDir {
-    fn id(&self) -> &'static str {
-        "missing-project-dir"
+    fn id(&self) -> RuleId {
+        RuleId::new("missing-project-dir")
     }
 
     fn default_level(&self) -> Level {
@@ -59,11 +59,7 @@ rules:
                     ),
                 )
                 .project_name(&project.display_name())
-                .location(format!(
-                    "{}:{}",
-                    atlantis.path.display(),
-                    project.position.line
-                )),
+                .location(Location::file_line(&atlantis.path, project.position.line)),
             );
         }
     }

@@ -1,12 +1,18 @@
 //! The rules. Each lives in its own file with its documentation; a rule reads the model and
 //! pushes findings, and does no I/O and no formatting. Adding a rule is one file plus one line
-//! in [`all`].
+//! in [`all`] and its fixture cases.
 
-use crate::input::atlantis::AtlantisConfig;
-use crate::input::policy::{Level, Policy};
+mod rule;
+mod settings;
+
+pub use rule::{Context, Rule};
+pub use settings::catalog;
+
+use crate::model::finding::Finding;
+use crate::model::policy::RuleOptions;
 use crate::model::project::{Project, ProjectPlan};
-use crate::report::Finding;
 
+mod apply_will_fail;
 mod collection_collapse;
 mod cross_env_destroy;
 mod duplicate_project_name;
@@ -15,6 +21,8 @@ mod incomplete_plan;
 mod intent_mismatch;
 mod mass_deletion;
 mod missing_project_dir;
+mod policy_unverified;
+pub mod policy_weakened;
 mod protected_project_destroy;
 mod protected_resource_destroy;
 mod shared_state;
@@ -22,67 +30,6 @@ mod state_forget;
 mod stateful_replace;
 mod unknown_environment;
 mod untagged_destroy;
-
-/// Destroy intent declared for this run (`--allow-destroy-in`, `$PLANGATE_ALLOW_DESTROY_IN`,
-/// pull-request labels): project names or environment names.
-#[derive(Debug, Clone, Default)]
-pub struct DestroyIntent {
-    pub targets: Vec<String>,
-}
-
-impl DestroyIntent {
-    pub fn is_declared(&self) -> bool {
-        !self.targets.is_empty()
-    }
-
-    /// Intent names this project, or its environment by name or alias.
-    pub fn covers(&self, policy: &Policy, project: &Project) -> bool {
-        self.targets.iter().any(|t| {
-            t == &project.name
-                || project.atlantis_name.as_deref() == Some(t.as_str())
-                || match (
-                    policy.environments.resolve_word(t),
-                    project.environment.name(),
-                ) {
-                    (Some(def), Some(env)) => def.name == env,
-                    (None, Some(env)) => t.eq_ignore_ascii_case(env),
-                    _ => false,
-                }
-        })
-    }
-
-    pub fn describe(&self) -> String {
-        self.targets.join(", ")
-    }
-}
-
-/// Everything a rule may look at.
-pub struct Context<'a> {
-    pub policy: &'a Policy,
-    pub plans: &'a [ProjectPlan<'a>],
-    pub atlantis: Option<&'a AtlantisConfig>,
-    pub intent: &'a DestroyIntent,
-}
-
-/// A check with a stable kebab-case id and its own documentation.
-pub trait Rule: Sync {
-    fn id(&self) -> &'static str;
-    fn default_level(&self) -> Level;
-    /// One line for `plangate rules`.
-    fn summary(&self) -> &'static str;
-    /// The full Markdown documentation for `plangate explain` and the README: what it
-    /// catches, why (the incident), an example, how to configure or silence it.
-    fn docs(&self) -> &'static str;
-    /// Option names the rule accepts under `rules.<id>` besides `level`.
-    fn options(&self) -> &'static [&'static str] {
-        &[]
-    }
-    /// Runs on `check`: findings about the plans (and, for configuration rules, about the
-    /// projects being checked).
-    fn check(&self, _ctx: &Context<'_>, _out: &mut Vec<Finding>) {}
-    /// Runs on `lint`: findings about atlantis.yaml and the policy alone, for every project.
-    fn lint(&self, _ctx: &Context<'_>, _out: &mut Vec<Finding>) {}
-}
 
 /// Every rule, in the order `plangate rules` lists them.
 pub fn all() -> &'static [&'static dyn Rule] {
@@ -98,33 +45,41 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &untagged_destroy::UntaggedDestroy,
         &state_forget::StateForget,
         &incomplete_plan::IncompletePlan,
+        &apply_will_fail::ApplyWillFail,
         &env_conflict::EnvConflict,
         &duplicate_project_name::DuplicateProjectName,
         &shared_state::SharedState,
         &missing_project_dir::MissingProjectDir,
+        &policy_weakened::PolicyWeakened,
+        &policy_unverified::PolicyUnverified,
     ]
 }
 
 pub fn find(id: &str) -> Option<&'static dyn Rule> {
-    all().iter().copied().find(|r| r.id() == id)
+    all().iter().copied().find(|r| r.id().as_str() == id)
 }
 
-/// Run every rule's `check` over the context.
+/// Run every rule's `check` over the context. Each finding leaves at its rule's default level;
+/// the report lays the policy's level over it.
 pub fn evaluate(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for rule in all() {
+        let start = out.len();
         rule.check(ctx, &mut out);
+        at_default_level(*rule, &mut out[start..]);
     }
     out
 }
 
+fn at_default_level(rule: &dyn Rule, findings: &mut [Finding]) {
+    for f in findings {
+        f.level = rule.default_level();
+    }
+}
+
 /// Which numeric options apply to a project: the rule's settings with the project's
 /// environment overrides, over the rule's defaults.
-pub fn options_for(
-    ctx: &Context<'_>,
-    rule: &str,
-    plan: &ProjectPlan<'_>,
-) -> crate::input::policy::RuleOptions {
+pub fn options_for(ctx: &Context<'_>, rule: &str, plan: &ProjectPlan<'_>) -> RuleOptions {
     ctx.policy
         .rule_options(rule, plan.project.environment.name())
 }
@@ -161,7 +116,9 @@ pub fn address_list<'s>(addresses: impl Iterator<Item = &'s str>, limit: usize) 
 pub fn lint(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for rule in all() {
+        let start = out.len();
         rule.lint(ctx, &mut out);
+        at_default_level(*rule, &mut out[start..]);
     }
     out
 }
@@ -182,7 +139,7 @@ mod tests {
     fn ids_are_unique_kebab_case_and_documented() {
         let mut seen = std::collections::BTreeSet::new();
         for rule in all() {
-            let id = rule.id();
+            let id = rule.id().as_str();
             assert!(seen.insert(id), "duplicate id {id}");
             assert!(
                 id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),

@@ -1,14 +1,14 @@
 //! `protected-project-destroy`: a delete or replace in a protected project or environment.
 
 use super::{address_list, Context, Rule};
-use crate::input::policy::Level;
-use crate::report::Finding;
+use crate::model::finding::{Finding, RuleId};
+use crate::model::level::Level;
 
 pub struct ProtectedProjectDestroy;
 
 impl Rule for ProtectedProjectDestroy {
-    fn id(&self) -> &'static str {
-        "protected-project-destroy"
+    fn id(&self) -> RuleId {
+        RuleId::new("protected-project-destroy")
     }
 
     fn default_level(&self) -> Level {

@@ -4,16 +4,18 @@
 use serde_json::Value;
 
 use super::{Context, Rule};
-use crate::input::policy::{Level, ProtectedMatcher, ProtectedResource, IDENTITY_ATTRIBUTES};
 use crate::model::change::ResourceChange;
 use crate::model::environment::lookup;
-use crate::report::Finding;
+use crate::model::finding::{Finding, RuleId};
+use crate::model::level::Level;
+use crate::model::policy::{ProtectedMatcher, ProtectedResource, IDENTITY_ATTRIBUTES};
+use crate::model::project::DestroyedResource;
 
 pub struct ProtectedResourceDestroy;
 
 impl Rule for ProtectedResourceDestroy {
-    fn id(&self) -> &'static str {
-        "protected-resource-destroy"
+    fn id(&self) -> RuleId {
+        RuleId::new("protected-resource-destroy")
     }
 
     fn default_level(&self) -> Level {
@@ -69,7 +71,7 @@ protected-resources:
                     .policy
                     .protected_resources
                     .iter()
-                    .find_map(|p| matches(p, change, &destroyed.before).map(|why| (p, why)))
+                    .find_map(|p| matches(p, change, destroyed).map(|why| (p, why)))
                 else {
                     continue;
                 };
@@ -109,8 +111,9 @@ protected-resources:
 fn matches(
     rule: &ProtectedResource,
     change: &ResourceChange<'_>,
-    before: &Value,
+    destroyed: &DestroyedResource,
 ) -> Option<String> {
+    let before = &destroyed.before;
     match &rule.matcher {
         ProtectedMatcher::Address(glob) => {
             if glob.is_match(change.address.as_ref()) {
@@ -148,12 +151,31 @@ fn matches(
             }
             None
         }
-        ProtectedMatcher::Identity(glob) => IDENTITY_ATTRIBUTES.iter().find_map(|attr| {
-            before
-                .get(*attr)
-                .and_then(Value::as_str)
-                .filter(|v| glob.is_match(v))
-                .map(|_| format!("its {attr} matches the protected identity"))
-        }),
+        ProtectedMatcher::Identity(glob) => IDENTITY_ATTRIBUTES
+            .iter()
+            .find_map(|attr| {
+                before
+                    .get(*attr)
+                    .and_then(Value::as_str)
+                    .filter(|v| glob.is_match(v))
+                    .map(|_| format!("its {attr} matches the protected identity"))
+            })
+            .or_else(|| identity_match(glob, &destroyed.identity)),
     }
+}
+
+/// Keys of a provider identity that say where an object lives, not which object it is: an
+/// account or region matches many objects.
+const IDENTITY_SCOPE_KEYS: [&str; 4] = ["account_id", "region", "project", "subscription_id"];
+
+/// A protected identity matched against the provider's own identity of the object
+/// (`before_identity`, Terraform 1.12+ and OpenTofu 1.12).
+fn identity_match(glob: &globset::GlobMatcher, identity: &Value) -> Option<String> {
+    identity.as_object()?.iter().find_map(|(key, value)| {
+        (!IDENTITY_SCOPE_KEYS.contains(&key.as_str()))
+            .then(|| value.as_str())
+            .flatten()
+            .filter(|v| glob.is_match(v))
+            .map(|_| format!("its identity's {key} matches the protected identity"))
+    })
 }

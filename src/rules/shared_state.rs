@@ -1,8 +1,8 @@
 //! `shared-state`: two projects in atlantis.yaml manage one dir + workspace, that is one state.
 
 use super::{Context, Rule};
-use crate::input::policy::Level;
-use crate::report::Finding;
+use crate::model::finding::{Finding, Location, RuleId};
+use crate::model::level::Level;
 
 pub struct SharedState;
 
@@ -31,7 +31,7 @@ impl SharedState {
                     lines.join(", ")
                 ),
             )
-            .location(format!("{}:{}", atlantis.path.display(), first.position.line));
+            .location(Location::file_line(&atlantis.path, first.position.line));
             if let Some(only) = only {
                 if let Some(n) = names.iter().find(|n| only.contains(n)) {
                     f = f.project_name(n);
@@ -44,8 +44,8 @@ impl SharedState {
 }
 
 impl Rule for SharedState {
-    fn id(&self) -> &'static str {
-        "shared-state"
+    fn id(&self) -> RuleId {
+        RuleId::new("shared-state")
     }
 
     fn default_level(&self) -> Level {

@@ -1,14 +1,15 @@
 //! `state-forget`: resources dropped from state without being destroyed.
 
 use super::{Context, Rule};
-use crate::input::policy::Level;
-use crate::report::Finding;
+use crate::model::change::Action;
+use crate::model::finding::{Finding, RuleId};
+use crate::model::level::Level;
 
 pub struct StateForget;
 
 impl Rule for StateForget {
-    fn id(&self) -> &'static str {
-        "state-forget"
+    fn id(&self) -> RuleId {
+        RuleId::new("state-forget")
     }
 
     fn default_level(&self) -> Level {
@@ -47,10 +48,17 @@ rules:
                 out.push(
                     Finding::new(
                         self.id(),
-                        format!(
-                            "{} would be removed from the state but keeps running, unmanaged",
-                            change.display_address()
-                        ),
+                        if change.action == Action::ReplaceForget {
+                            format!(
+                                "{} would be replaced by a new object while the old one is removed from the state and keeps running, unmanaged",
+                                change.display_address()
+                            )
+                        } else {
+                            format!(
+                                "{} would be removed from the state but keeps running, unmanaged",
+                                change.display_address()
+                            )
+                        },
                     )
                     .project(plan)
                     .address(change.address.to_string())

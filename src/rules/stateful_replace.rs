@@ -1,8 +1,9 @@
 //! `stateful-replace`: a replacement of a resource that holds state (data, identity, members).
 
 use super::{Context, Rule};
-use crate::input::policy::{glob, Level};
-use crate::report::Finding;
+use crate::input::policy::glob;
+use crate::model::finding::{Finding, RuleId};
+use crate::model::level::Level;
 
 pub struct StatefulReplace;
 
@@ -98,8 +99,8 @@ pub const STATEFUL_TYPES: &[&str] = &[
 ];
 
 impl Rule for StatefulReplace {
-    fn id(&self) -> &'static str {
-        "stateful-replace"
+    fn id(&self) -> RuleId {
+        RuleId::new("stateful-replace")
     }
 
     fn default_level(&self) -> Level {

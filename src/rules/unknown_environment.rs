@@ -1,15 +1,15 @@
 //! `unknown-environment`: the project's environment cannot be determined.
 
 use super::{Context, Rule};
-use crate::input::policy::Level;
 use crate::model::environment::ProjectEnvironment;
-use crate::report::Finding;
+use crate::model::finding::{Finding, Location, RuleId};
+use crate::model::level::Level;
 
 pub struct UnknownEnvironment;
 
 impl Rule for UnknownEnvironment {
-    fn id(&self) -> &'static str {
-        "unknown-environment"
+    fn id(&self) -> RuleId {
+        RuleId::new("unknown-environment")
     }
 
     fn default_level(&self) -> Level {
@@ -93,7 +93,7 @@ rules:
             .project_name(&project.name)
             .at_most(Level::Warn);
             if let (Some(a), Some(p)) = (ctx.atlantis, project.position) {
-                f = f.location(format!("{}:{}", a.path.display(), p.line));
+                f = f.location(Location::file_line(&a.path, p.line));
             }
             out.push(f);
         }

@@ -1,14 +1,14 @@
 //! `untagged-destroy`: a destroyed resource carries no environment signal.
 
 use super::{Context, Rule};
-use crate::input::policy::Level;
-use crate::report::Finding;
+use crate::model::finding::{Finding, RuleId};
+use crate::model::level::Level;
 
 pub struct UntaggedDestroy;
 
 impl Rule for UntaggedDestroy {
-    fn id(&self) -> &'static str {
-        "untagged-destroy"
+    fn id(&self) -> RuleId {
+        RuleId::new("untagged-destroy")
     }
 
     fn default_level(&self) -> Level {

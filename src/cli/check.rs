@@ -1,0 +1,261 @@
+//! `plangate check`: the arguments, reading them into a request, and what each Atlantis mode
+//! prints and does once the report is made.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::output::{append_file, parse_outputs, stdout_style, write_stdout};
+use super::repository::{
+    base_ref_from_env, current_dir, load_atlantis, load_policy, policy_sources, repo_root,
+};
+use super::{exit_code, report_error, Outcome};
+use crate::forge::{self, CommentMode};
+use crate::integration::atlantis::{AtlantisMode, AtlantisStep, ShowJson};
+use crate::model::intent::DestroyIntent;
+use crate::pipeline::{self, CheckRequest, PlanArg};
+use crate::render::{self, policy_check, step_outputs, Format, Style};
+use crate::report::Report;
+use crate::{Error, Result};
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Plan JSON from `terraform show -json PLANFILE`, as PATH or PROJECT=PATH (repeatable; `-` reads stdin)
+    #[arg(long = "plan", value_name = "[PROJECT=]PATH")]
+    pub plans: Vec<String>,
+    /// The repository's atlantis.yaml (default: found in the current dir or its parents up to the git root)
+    #[arg(long, value_name = "PATH")]
+    pub atlantis: Option<PathBuf>,
+    /// The Atlantis project of a single --plan
+    #[arg(long, env = "PROJECT_NAME", value_name = "NAME")]
+    pub project: Option<String>,
+    /// Find the project by its dir (relative to the repository root)
+    #[arg(long, env = "REPO_REL_DIR", value_name = "DIR")]
+    pub dir: Option<String>,
+    /// Find the project by its Terraform workspace
+    #[arg(long, env = "WORKSPACE", value_name = "NAME")]
+    pub workspace: Option<String>,
+    /// Force the project's environment (skips inference)
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// The operator's trusted policy; the repository's plangate.yaml may then only tighten it (default: the repository's plangate.yaml, checked against its base-branch version)
+    #[arg(long, env = "PLANGATE_POLICY", value_name = "PATH")]
+    pub policy: Option<PathBuf>,
+    /// The repository's own policy file, a layer that may only tighten the trusted one (default: plangate.yaml or .plangate.yaml at the repository root)
+    #[arg(long, value_name = "PATH")]
+    pub repo_policy: Option<PathBuf>,
+    /// The branch or commit the pull request merges into, to compare the repository's policy with [default: $BASE_BRANCH_NAME, $GITHUB_BASE_REF or $CI_MERGE_REQUEST_TARGET_BRANCH_NAME]
+    #[arg(long, value_name = "REF")]
+    pub base_ref: Option<String>,
+    /// What goes to stdout [default: text; atlantis when $ATLANTIS_TERRAFORM_VERSION is set]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Also write another format to a file, as FORMAT=PATH (repeatable)
+    #[arg(long = "output", value_name = "FORMAT=PATH")]
+    pub outputs: Vec<String>,
+    /// Atlantis integration mode [default: report inside an Atlantis step]
+    #[arg(long, value_enum, env = "PLANGATE_MODE")]
+    pub mode: Option<AtlantisMode>,
+    /// Seconds `terraform show -json` may take when plangate makes the plan JSON itself in Atlantis
+    #[arg(
+        long,
+        env = "PLANGATE_SHOW_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 600
+    )]
+    pub show_timeout: u64,
+    /// Append the verdict as GitHub Actions step outputs to this file ($GITHUB_OUTPUT)
+    #[arg(long, value_name = "PATH")]
+    pub github_output: Option<PathBuf>,
+    /// Declared destroy intent for a project or environment (repeatable)
+    #[arg(
+        long = "allow-destroy-in",
+        value_name = "PROJECT|ENV",
+        env = "PLANGATE_ALLOW_DESTROY_IN",
+        value_delimiter = ','
+    )]
+    pub allow_destroy_in: Vec<String>,
+    #[command(flatten)]
+    pub comment: CommentArgs,
+}
+
+/// The `check` options about the pull request and its comment.
+#[derive(Args, Debug, Clone, Default)]
+pub struct CommentArgs {
+    /// Post or update the pull-request comment (default: auto in Atlantis and GitHub Actions, else off)
+    #[arg(long, value_enum, value_name = "github|gitlab|auto|off")]
+    pub comment: Option<CommentMode>,
+    /// The repository of the pull request (GitLab: the project path, subgroups included)
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+    /// The pull request (GitLab: merge request IID) to comment on
+    #[arg(long, value_name = "N")]
+    pub pr: Option<u64>,
+    /// GitHub API base (default $GITHUB_API_URL, else https://api.github.com; Enterprise: https://HOST/api/v3)
+    #[arg(long, value_name = "URL")]
+    pub github_api_url: Option<String>,
+    /// GitLab API base (default $CI_API_V4_URL, else derived from $PULL_URL)
+    #[arg(long, value_name = "URL")]
+    pub gitlab_api_url: Option<String>,
+    /// Also set a commit status `plangate/<project>` on the head commit, for branch protection
+    #[arg(long)]
+    pub commit_status: bool,
+}
+
+impl From<&CommentArgs> for forge::CommentArgs {
+    fn from(a: &CommentArgs) -> forge::CommentArgs {
+        forge::CommentArgs {
+            comment: a.comment,
+            repo: a.repo.clone(),
+            pr: a.pr,
+            github_api_url: a.github_api_url.clone(),
+            gitlab_api_url: a.gitlab_api_url.clone(),
+            commit_status: a.commit_status,
+        }
+    }
+}
+
+pub(super) fn run(mut args: CheckArgs) -> Result<i32> {
+    let step = AtlantisStep::from_env(|name| std::env::var(name).ok());
+    // Inside an Atlantis step the plan stage is the default.
+    let mode = args
+        .mode
+        .or_else(|| step.as_ref().map(|_| AtlantisMode::Report));
+    let format = args.format.take().unwrap_or_else(|| {
+        match std::env::var_os("ATLANTIS_TERRAFORM_VERSION").filter(|v| !v.is_empty()) {
+            Some(_) => Format::Atlantis,
+            None => Format::Text,
+        }
+    });
+    let github_output = args.github_output.take();
+    let forge = forge::Settings::from_env(&forge::CommentArgs::from(&args.comment));
+    let outcome = evaluate(args, step.as_ref(), mode, &forge);
+    let code = exit_code(mode, outcome.as_ref().map(Outcome::Report));
+    if let (Some(AtlantisMode::Report), Some(step), true) = (mode, &step, code != 0) {
+        // Fail closed: a plan that is blocked, or that could not be checked, must not be applied.
+        match step.delete_planfile() {
+            Ok(Some(plan)) => eprintln!(
+                "plangate: deleted {} so that this plan cannot be applied",
+                plan.display()
+            ),
+            Ok(None) => {}
+            Err(e) => eprintln!("plangate: error: could not delete $PLANFILE: {e}"),
+        }
+    }
+    let report = match (mode, outcome) {
+        (Some(AtlantisMode::PolicyCheck), outcome) => {
+            if let Err(e) = &outcome {
+                report_error(e);
+            }
+            let body = outcome
+                .as_ref()
+                .map(|r| render::render(format, r, Style::default()))
+                .unwrap_or_default();
+            write_stdout(&policy_check::policy_check_output(outcome.as_ref(), &body))?;
+            if let Ok(report) = &outcome {
+                publish_comment(report, &forge);
+            }
+            return Ok(code);
+        }
+        (_, outcome) => outcome?,
+    };
+    if let Some(path) = github_output {
+        append_file(&path, &step_outputs::outputs(&report))?;
+    }
+    write_stdout(&render::render(format, &report, stdout_style()))?;
+    publish_comment(&report, &forge);
+    Ok(code)
+}
+
+/// Post or update the pull-request comment. Posting never changes the verdict or the exit
+/// code: a failure is a warning, and the report has already gone to stdout.
+fn publish_comment(report: &Report, forge: &forge::Settings) {
+    if let Err(e) = forge::publish(report, forge) {
+        let _ = writeln!(std::io::stderr(), "plangate: warning: {e}");
+    }
+}
+
+/// Read the inputs, run the rules and write the `--output` files; stdout is the caller's.
+fn evaluate(
+    args: CheckArgs,
+    step: Option<&AtlantisStep>,
+    mode: Option<AtlantisMode>,
+    forge: &forge::Settings,
+) -> Result<Report> {
+    let cwd = current_dir()?;
+    let outputs = parse_outputs(&args.outputs)?;
+    let atlantis = load_atlantis(args.atlantis.as_deref(), &cwd)?;
+    let root = repo_root(&cwd, atlantis.as_ref());
+    let base_ref = args
+        .base_ref
+        .clone()
+        .or_else(|| base_ref_from_env(&|k| std::env::var(k).ok()));
+    let sources = policy_sources(
+        args.policy.as_deref(),
+        args.repo_policy.as_deref(),
+        &root,
+        base_ref,
+    );
+    let (policy, review) = load_policy(&sources)?;
+    let local_dir = cwd
+        .strip_prefix(&root)
+        .ok()
+        .map(|p| p.to_string_lossy().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| ".".into());
+    // At the repository root, the folder's own name names the project.
+    let local_name = if local_dir == "." {
+        root.file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| ".".into())
+    } else {
+        local_dir.clone()
+    };
+    let mut plans: Vec<PlanArg> = args.plans.iter().map(|p| PlanArg::parse(p)).collect();
+    if let (true, Some(step)) = (plans.is_empty(), step) {
+        // In an Atlantis step the plan is $SHOWFILE (made from $PLANFILE when needed).
+        let show = ShowJson {
+            always: mode == Some(AtlantisMode::Enforce),
+            deadline: std::time::Duration::from_secs(args.show_timeout),
+        };
+        let path = step.plan_json(std::env::var_os("PATH").as_deref(), show)?;
+        plans.push(PlanArg {
+            project: None,
+            path,
+        });
+    }
+    // Pull-request labels `plangate:destroy:<target>` declare intent, so they are read first.
+    let labels = forge::destroy_labels(forge).unwrap_or_else(|e| {
+        let _ = writeln!(std::io::stderr(), "plangate: warning: {e}");
+        Vec::new()
+    });
+    let request = CheckRequest {
+        plans,
+        atlantis,
+        policy,
+        project: args.project.filter(|s| !s.is_empty()),
+        dir: args.dir.filter(|s| !s.is_empty()),
+        workspace: args.workspace.filter(|s| !s.is_empty()),
+        env: args.env,
+        intent: DestroyIntent {
+            targets: args
+                .allow_destroy_in
+                .into_iter()
+                .chain(labels)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        },
+        review,
+        local_dir,
+        local_name,
+    };
+    let report = pipeline::run(&request)?;
+    for (format, path) in &outputs {
+        let text = render::render(*format, &report, Style::default());
+        std::fs::write(path, text)
+            .map_err(|e| Error::input(path, format!("cannot be written: {e}")))?;
+    }
+    Ok(report)
+}
