@@ -7,9 +7,10 @@ container image), on a pull_request event, in a throwaway "infrastructure reposi
 envs/staging and envs/production hold real Terraform state. Everything the workflow talks to
 is on 127.0.0.1 (a random port, stopped at the end):
 
-- a GitHub API stand-in ($GITHUB_API_URL): pull-request comments (list, create, update,
-  delete), labels, the pull request, commit statuses; the Actions token may not read /user,
-  as on GitHub. Every request is recorded.
+- the GitHub stand-in of the Atlantis end-to-end test (tests/e2e/atlantis/fake_github.py:
+  GitHub Enterprise paths over TLS with a throwaway CA, $GITHUB_API_URL=https://127.0.0.1:PORT
+  /api/v3): the pull request, its labels and comments, commit statuses. Every request is
+  recorded; one it does not know is answered 404 and kept, and fails the test.
 - the release download (PLANGATE_RELEASE_URL): plangate-VERSION-TARGET.tar.gz holding the
   plangate under test. The plangate action is a copy of this working tree's action.yml and
   scripts/ whose scripts/checksums.txt pins that tarball's sha256, so the Action installs
@@ -52,7 +53,7 @@ Environment: ACT (act binary; default $PLANGATE_CACHE/bin/act, then PATH, then
 scripts/e2e/install-act.sh), PLANGATE_BIN (the plangate to serve; default: `cargo build
 --locked`), TERRAFORM (default: terraform on PATH), PLANGATE_E2E_SOURCE_BUILD=1 (run 3; honours
 CARGO_TARGET_DIR), PLANGATE_E2E_NETNS=off, PLANGATE_E2E_KEEP=1 keeps the temp folder.
-Skips (exit 0, "skipped: ...") when act or terraform cannot be had.
+Skips (exit 0, "skipped: ...") when act, terraform or openssl cannot be had.
 """
 
 import hashlib
@@ -60,6 +61,7 @@ import http.server
 import io
 import json
 import os
+import pathlib
 import re
 import shutil
 import signal
@@ -70,7 +72,6 @@ import tempfile
 import threading
 import time
 import traceback
-import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 EXAMPLE = os.path.join(ROOT, "examples", "github", "plangate.yml")
@@ -80,7 +81,6 @@ OWNER, REPO, PR = "acme", "infra", 7
 TOKEN = "fake-token-for-the-act-e2e-test"
 BOT = "github-actions[bot]"
 ACT_DEADLINE = 900  # seconds for one act run
-PAGE = 2  # comments per page, whatever per_page asks: the comment list spans pages
 
 
 def cache_dir():
@@ -147,36 +147,32 @@ def uses_refs():
     return refs
 
 
-# --- the GitHub stand-in -------------------------------------------------------------------
+# --- the GitHub stand-in and the release download ------------------------------------------
 
-class GitHub:
+# The GitHub stand-in of the Atlantis end-to-end test (GitHub Enterprise paths, over TLS with a
+# throwaway CA), so that both end-to-end tests talk to one stand-in.
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e", "atlantis"))
+import fake_github  # noqa: E402
+from harness import make_certificates  # noqa: E402
+
+
+class Release:
+    """Release files on plain HTTP (127.0.0.1): the path of every request is recorded."""
+
     def __init__(self):
-        self.lock = threading.Lock()
-        self.comments = []  # {"id", "body", "user": {"login"}}
-        self.statuses = []
-        self.requests = []  # (method, path, authorized, status)
-        self.files = {}  # download path -> bytes
-        self.next_id = 100
-        github = self
+        self.files = {}
+        self.requests = []
+        release = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def handle_any(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                authorized = self.headers.get("Authorization") in (f"Bearer {TOKEN}", f"token {TOKEN}")
-                with github.lock:
-                    status, headers, payload = github.route(self.command, self.path, body, authorized)
-                    github.requests.append((self.command, self.path, authorized, status))
-                self.send_response(status)
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(payload)))
+            def do_GET(self):
+                release.requests.append(self.path)
+                body = release.files.get(self.path)
+                self.send_response(404 if body is None else 200)
+                body = b"Not Found" if body is None else body
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = handle_any
+                self.wfile.write(body)
 
             def log_message(self, *args):
                 pass
@@ -195,64 +191,48 @@ class GitHub:
         self.server.server_close()
         self.thread.join(timeout=10)
 
-    def comment_json(self, c):
-        return {**c, "html_url": f"{self.url}/{OWNER}/{REPO}/pull/{PR}#issuecomment-{c['id']}"}
 
-    def route(self, method, target, body, authorized):
-        def answer(status, value, headers=()):
-            data = b"" if value is None else json.dumps(value).encode()
-            return status, [("Content-Type", "application/json"), *headers], data
+class StandIn:
+    """What the workflow talks to: the GitHub stand-in and the release download."""
 
-        url = urllib.parse.urlsplit(target)
-        path, query = url.path, urllib.parse.parse_qs(url.query)
-        if method == "GET" and path in self.files:
-            return 200, [("Content-Type", "application/octet-stream")], self.files[path]
-        if path.startswith("/download/"):
-            return 404, [("Content-Type", "text/plain")], b"Not Found"
-        if not authorized:
-            return answer(401, {"message": "Bad credentials"})
-        if method == "GET" and path == "/user":
-            # The Actions token cannot read /user.
-            return answer(403, {"message": "Resource not accessible by integration"})
-        repo = f"/repos/{OWNER}/{REPO}"
-        if not path.startswith(repo + "/"):
-            return answer(404, {"message": "Not Found"})
-        rest = path[len(repo):]
-        if rest == f"/issues/{PR}/comments":
-            if method == "GET":
-                page = int(query.get("page", ["1"])[0])
-                chunk = self.comments[(page - 1) * PAGE: page * PAGE]
-                headers = []
-                if page * PAGE < len(self.comments):
-                    headers.append(("Link", f'<{self.url}{path}?per_page={PAGE}&page={page + 1}>; rel="next"'))
-                return answer(200, [self.comment_json(c) for c in chunk], headers)
-            if method == "POST":
-                self.next_id += 1
-                c = {"id": self.next_id, "body": json.loads(body)["body"], "user": {"login": BOT}}
-                self.comments.append(c)
-                return answer(201, self.comment_json(c))
-        m = re.fullmatch(r"/issues/comments/(\d+)", rest)
-        if m:
-            found = [c for c in self.comments if c["id"] == int(m.group(1))]
-            if not found:
-                return answer(404, {"message": "Not Found"})
-            if method == "PATCH":
-                found[0]["body"] = json.loads(body)["body"]
-                return answer(200, self.comment_json(found[0]))
-            if method == "DELETE":
-                self.comments.remove(found[0])
-                return 204, [], b""
-        if method == "GET" and rest == f"/issues/{PR}/labels":
-            return answer(200, [])
-        if method == "GET" and rest == f"/pulls/{PR}":
-            return answer(200, {"number": PR, "head": {"sha": self.head_sha}})
-        m = re.fullmatch(r"/statuses/([0-9a-f]{40})", rest)
-        if method == "POST" and m:
-            status = json.loads(body)
-            status["sha"] = m.group(1)
-            self.statuses.append(status)
-            return answer(201, status)
-        return answer(404, {"message": "Not Found"})
+    def __init__(self, tmp):
+        self.ca, cert, key = make_certificates(pathlib.Path(tmp) / "tls")
+        os.makedirs(os.path.join(tmp, "git"))
+        self.gh = fake_github.FakeGitHub(os.path.join(tmp, "git"), str(cert), str(key), TOKEN, {})
+        self.gh.bot_login = BOT  # the owner of the Actions token
+        self.gh.start()
+        self.release = Release()
+        self.api_url = f"{self.gh.base_url}/api/v3"
+
+    def open_pull(self, head):
+        self.gh.add_pull(fake_github.PullRequest(
+            f"{OWNER}/{REPO}", PR, "Remove the old staging cluster", "octocat", "feature", head,
+            "main", "0" * 40, [("modified", "envs/staging/main.tf")]))
+
+    def set_head(self, head):
+        with self.gh.lock:
+            self.gh.pulls[(f"{OWNER}/{REPO}", PR)].head_sha = head
+
+    def comments(self):
+        return [{"id": c["id"], "body": c["body"], "user": c["user"]} for c in self.gh.comments_of(f"{OWNER}/{REPO}", PR)]
+
+    def statuses(self):
+        with self.gh.lock:
+            return [dict(s) for s in self.gh.statuses]
+
+    def requests(self):
+        """(method, path and query, status) of every API request so far."""
+        with self.gh.lock:
+            return list(self.gh.requests)
+
+    def clear(self):
+        with self.gh.lock:
+            self.gh.requests.clear()
+        self.release.requests.clear()
+
+    def stop(self):
+        self.gh.stop()
+        self.release.stop()
 
 
 # --- the repository the workflow runs in ---------------------------------------------------
@@ -478,9 +458,11 @@ class Run:
                 if "stepResult" in e and e.get("stage") == "Main" and len(e.get("stepID") or []) == 1]
 
 
-def run_act(act, workspace, event, refs, locals_, api, tmp, artifacts_home, host_env=None):
+def run_act(act, workspace, event, refs, locals_, stand, tmp, artifacts_home, host_env=None):
     """act on the workspace; host_env is added to act's own environment, which host mode
-    hands to the steps (the PATH has no cargo unless host_env gives one)."""
+    hands to the steps (the PATH has no cargo unless host_env gives one). The steps trust the
+    stand-in's throwaway CA as a self-hosted runner of a GitHub Enterprise with its own CA
+    would: SSL_CERT_FILE for plangate (rustls reads it), CURL_CA_BUNDLE for curl."""
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": artifacts_home,
@@ -490,6 +472,8 @@ def run_act(act, workspace, event, refs, locals_, api, tmp, artifacts_home, host
         "LANG": "C.UTF-8",
         "ACT_DISABLE_VERSION_CHECK": "1",  # no call home
         "GITHUB_TOKEN": TOKEN,  # read by `-s GITHUB_TOKEN`, so it is masked in the log
+        "SSL_CERT_FILE": str(stand.ca),
+        "CURL_CA_BUNDLE": str(stand.ca),
         **(host_env or {}),
     }
     args = [
@@ -500,9 +484,9 @@ def run_act(act, workspace, event, refs, locals_, api, tmp, artifacts_home, host
         "--json",
         "--no-cache-server",
         "--action-cache-path", os.path.join(tmp, "act-cache"),
-        "--env", f"GITHUB_API_URL={api}",
-        "--env", f"GITHUB_SERVER_URL={api}",
-        "--env", f"PLANGATE_RELEASE_URL={api}/download",
+        "--env", f"GITHUB_API_URL={stand.api_url}",
+        "--env", f"GITHUB_SERVER_URL={stand.gh.base_url}",
+        "--env", f"PLANGATE_RELEASE_URL={stand.release.url}/download",
         "-s", "GITHUB_TOKEN",
     ]
     for repo, path in locals_.items():
@@ -588,10 +572,13 @@ def main():
     for needed in ("plangate/plangate", "actions/checkout", "hashicorp/setup-terraform", "actions/upload-artifact"):
         assert needed in refs, f"{EXAMPLE} has no `uses: {needed}@...`"
 
+    if not shutil.which("openssl"):
+        skip("openssl is not installed: the GitHub stand-in needs a throwaway certificate")
     tmp = tempfile.mkdtemp(prefix="plangate-act-e2e.")
-    github = GitHub()
+    stand = None
     checks = Checks()
     try:
+        stand = StandIn(tmp)
         target = machine_target()
         asset = f"plangate-{version}-{target}.tar.gz"
         buf = io.BytesIO()
@@ -599,7 +586,7 @@ def main():
             tar.add(binary, arcname="plangate")
         archive = buf.getvalue()
         download = f"/download/v{version}/{asset}"
-        github.files[download] = archive
+        stand.release.files[download] = archive
         plangate_action = action_copy(tmp, "plangate-action", f"{hashlib.sha256(archive).hexdigest()}  {asset}\n")
         artifacts = os.path.join(tmp, "artifacts")
         terraform = Terraform(terraform_bin, tmp)
@@ -621,9 +608,9 @@ def main():
         head1 = git(ws, "rev-parse", "HEAD")
         assert read(os.path.join(ws, ".github", "workflows", "plangate.yml")) == read(EXAMPLE)
 
-        # Someone else's comment, which plangate must leave alone (and which pushes ours to page 2).
-        github.comments.append({"id": 1, "body": "Looks fine to me, waiting for the plan.", "user": {"login": "octocat"}})
-        github.next_id = 1
+        # The pull request, with someone else's comment, which plangate must leave alone.
+        stand.open_pull(head1)
+        human = stand.gh.add_comment(f"{OWNER}/{REPO}", PR, "octocat", "Looks fine to me, waiting for the plan.")
 
         def event(head):
             path = os.path.join(tmp, f"event-{head[:8]}.json")
@@ -635,13 +622,13 @@ def main():
             }))
             return path
 
-        github.head_sha = head1
         started = time.monotonic()
-        run1 = run_act(act, ws, event(head1), refs, locals_, github.url, tmp, os.path.join(tmp, "home"))
+        run1 = run_act(act, ws, event(head1), refs, locals_, stand, tmp, os.path.join(tmp, "home"))
         print(f"     (act run 1 took {time.monotonic() - started:.0f}s, exit {run1.code})")
         with open(os.path.join(tmp, "act-run-1.log"), "w") as f:
             f.write(run1.raw)
-        requests1 = list(github.requests)
+        requests1 = stand.requests()
+        downloads1 = list(stand.release.requests)
         with open(os.path.join(tmp, "requests-1.json"), "w") as f:
             json.dump(requests1, f, indent=1)
 
@@ -678,8 +665,7 @@ def main():
         checks.check("outputs verdict/blocked/report-path/pr-number/head-sha, report kept", outputs1)
 
         def install1():
-            fetched = [r for r in requests1 if r[1] == download]
-            assert len(fetched) == 2, f"the tarball was fetched {len(fetched)} times: {requests1}"
+            assert downloads1 == [download, download], f"the tarball was fetched as {downloads1}"
             for project in ("app-staging", "app-production"):
                 notices = run1.commands(project, "notice")
                 assert not [n for n in notices if "plangate install" in n], notices
@@ -713,25 +699,25 @@ def main():
         checks.check("the job summary is plangate's Markdown report", summary1)
 
         def comments1():
-            ours = [c for c in github.comments if marker_project(c["body"])]
+            comments = stand.comments()
+            ours = [c for c in comments if marker_project(c["body"])]
             by_project = {marker_project(c["body"]): c for c in ours}
-            assert sorted(by_project) == ["app-production", "app-staging"] and len(ours) == 2, [c["body"][:80] for c in github.comments]
-            assert all(c["user"]["login"] == BOT for c in ours)
+            assert sorted(by_project) == ["app-production", "app-staging"] and len(ours) == 2, [c["body"][:80] for c in comments]
+            assert all(c["user"] == BOT for c in ours)
             staging = by_project["app-staging"]["body"]
             assert "BLOCK" in staging and "cross-env-destroy" in staging and "aws_eks_cluster.cluster" in staging, staging
             assert "WARN" in by_project["app-production"]["body"], by_project["app-production"]["body"]
-            assert github.comments[0] == {"id": 1, "body": "Looks fine to me, waiting for the plan.", "user": {"login": "octocat"}}
+            assert comments[0] == {"id": human["id"], "body": "Looks fine to me, waiting for the plan.", "user": "octocat"}
             posts = [r for r in requests1 if r[0] == "POST" and r[1].endswith(f"/issues/{PR}/comments")]
             assert len(posts) == 2, posts
-            assert all(r[2] for r in requests1 if not r[1].startswith("/download/")), "a request without the token"
-            # Only the refusal of /user (which the Actions token gets) was not a success.
-            refused = [r for r in requests1 if r[3] >= 400]
-            assert all(r[:2] == ("GET", "/user") and r[3] == 403 for r in refused), refused
+            # Every request was known to the stand-in, carried the token and succeeded.
+            assert not stand.gh.unknown, stand.gh.unknown
+            assert all(r[2] < 400 for r in requests1), [r for r in requests1 if r[2] >= 400]
             assert TOKEN not in run1.raw, "the token is in act's log"
         checks.check("one comment per project posted to the stand-in, others' comments untouched", comments1)
 
         def statuses1():
-            got = sorted((s["context"], s["state"], s["sha"]) for s in github.statuses)
+            got = sorted((s["context"], s["state"], s["sha"]) for s in stand.statuses())
             assert got == [("plangate/app-production", "success", head1), ("plangate/app-staging", "failure", head1)], got
         checks.check("commit statuses from the example's status step", statuses1)
 
@@ -742,13 +728,13 @@ def main():
         git(ws, "add", "-A")
         git(ws, "commit", "-q", "-m", "staging: tear down staging's own cluster")
         head2 = git(ws, "rev-parse", "HEAD")
-        github.head_sha = head2
-        github.requests.clear()
-        ids_before = {marker_project(c["body"]): c["id"] for c in github.comments if marker_project(c["body"])}
+        stand.set_head(head2)
+        stand.clear()
+        ids_before = {marker_project(c["body"]): c["id"] for c in stand.comments() if marker_project(c["body"])}
         staging_marker1 = next(re.match(r"<!-- plangate:v1 .*?-->", c["body"]).group(0)
-                               for c in github.comments if marker_project(c["body"]) == "app-staging")
+                               for c in stand.comments() if marker_project(c["body"]) == "app-staging")
         started = time.monotonic()
-        run2 = run_act(act, ws, event(head2), refs, locals_, github.url, tmp, os.path.join(tmp, "home"))
+        run2 = run_act(act, ws, event(head2), refs, locals_, stand, tmp, os.path.join(tmp, "home"))
         print(f"     (act run 2 took {time.monotonic() - started:.0f}s, exit {run2.code})")
         with open(os.path.join(tmp, "act-run-2.log"), "w") as f:
             f.write(run2.raw)
@@ -776,19 +762,18 @@ def main():
         checks.check("run 2: ::warning annotations exactly when the verdict is warn", run2_warnings_match_verdict)
 
         def comments2():
-            ours = {marker_project(c["body"]): c for c in github.comments if marker_project(c["body"])}
+            comments = stand.comments()
+            requests = stand.requests()
+            ours = {marker_project(c["body"]): c for c in comments if marker_project(c["body"])}
             assert {k: v["id"] for k, v in ours.items()} == ids_before, (ours.keys(), ids_before)
             body = ours["app-staging"]["body"]
             assert "PASS" in body and "5 to delete" in body and "BLOCK" not in body, body
             assert re.match(r"<!-- plangate:v1 .*?-->", body).group(0) != staging_marker1, "the comment still names run 1's plan"
-            assert not [r for r in github.requests if r[0] == "POST" and r[1].endswith("/comments")], "a new comment instead of an update"
-            assert [r for r in github.requests if r[0] == "PATCH"], "the staging comment was not updated"
-            # Three comments, two a page (the stand-in's page size): the list was followed to page 2.
-            assert [r for r in github.requests if r[0] == "GET" and r[1].endswith("/comments?per_page=2&page=2")], github.requests
-            refused = [r for r in github.requests if r[3] >= 400]
-            assert all(r[:2] == ("GET", "/user") and r[3] == 403 for r in refused), refused
-            assert len(github.comments) == 3
-            got = sorted((s["context"], s["state"]) for s in github.statuses if s["sha"] == head2)
+            assert not [r for r in requests if r[0] == "POST" and r[1].endswith("/comments")], "a new comment instead of an update"
+            assert [r for r in requests if r[0] == "PATCH"], "the staging comment was not updated"
+            assert not stand.gh.unknown and all(r[2] < 400 for r in requests), (stand.gh.unknown, requests)
+            assert len(comments) == 3
+            got = sorted((s["context"], s["state"]) for s in stand.statuses() if s["sha"] == head2)
             assert got == [("plangate/app-production", "success"), ("plangate/app-staging", "success")], got
         checks.check("run 2: the comments are updated in place, statuses on the new head", comments2)
 
@@ -802,7 +787,7 @@ def main():
             print("skip run 3: skipped: cargo is not installed")
             return checks
         unpinned = action_copy(tmp, "plangate-action-unpinned", "# nothing pinned at this ref\n", source=True)
-        github.requests.clear()
+        stand.clear()
         host_env = {
             "PATH": f"{os.path.dirname(cargo)}:/usr/local/bin:/usr/bin:/bin",
             "CARGO_HOME": os.environ.get("CARGO_HOME", os.path.expanduser("~/.cargo")),
@@ -812,7 +797,7 @@ def main():
         if os.environ.get("CARGO_TARGET_DIR"):
             host_env["CARGO_TARGET_DIR"] = os.environ["CARGO_TARGET_DIR"]
         started = time.monotonic()
-        run3 = run_act(act, ws, event(head2), refs, {**locals_, "plangate/plangate": unpinned}, github.url, tmp,
+        run3 = run_act(act, ws, event(head2), refs, {**locals_, "plangate/plangate": unpinned}, stand, tmp,
                        os.path.join(tmp, "home"), host_env)
         print(f"     (act run 3 took {time.monotonic() - started:.0f}s, exit {run3.code})")
         with open(os.path.join(tmp, "act-run-3.log"), "w") as f:
@@ -820,7 +805,7 @@ def main():
 
         def run3_builds_with_a_notice():
             assert run3.code == 0, f"act exited {run3.code}"
-            assert not [r for r in github.requests if r[1].startswith("/download/")], "a download without a pinned sum"
+            assert stand.release.requests == [], "a download without a pinned sum"
             for project in ("app-staging", "app-production"):
                 notices = [n for n in run3.commands(project, "notice") if n.startswith("::notice title=plangate install::")]
                 assert notices == [f"::notice title=plangate install::no sha256 for {asset} is pinned in scripts/checksums.txt:"
@@ -832,7 +817,8 @@ def main():
         checks.check("run 3: nothing pinned: a ::notice, a source build, the same verdicts", run3_builds_with_a_notice)
         return checks
     finally:
-        github.stop()
+        if stand is not None:
+            stand.stop()
         if os.environ.get("PLANGATE_E2E_KEEP") == "1":
             print(f"kept {tmp}")
         else:
