@@ -596,10 +596,16 @@ def main():
         # The infrastructure repository, at the pull request's first commit.
         ws = os.path.join(tmp, "infra")
         os.makedirs(ws)
-        git(ws, "init", "-q", "-b", "feature")
+        git(ws, "init", "-q", "-b", "main")
         git(ws, "remote", "add", "origin", f"https://github.com/{OWNER}/{REPO}.git")
         os.makedirs(os.path.join(ws, ".github", "workflows"))
         shutil.copy2(EXAMPLE, os.path.join(ws, ".github", "workflows", "plangate.yml"))
+        write(os.path.join(ws, "README.md"), "Infrastructure of acme.\n")
+        git(ws, "add", "-A")
+        git(ws, "commit", "-q", "-m", "the base branch")
+        # The pull request's branch. The base branch is there, as `fetch-depth: 0` gives it on
+        # GitHub: plangate compares the repository's policy with its version there.
+        git(ws, "checkout", "-q", "-b", "feature")
         terraform.state_dir(os.path.join(ws, "envs", "staging"), read(os.path.join(INCIDENT, "tf", "step1", "main.tf")),
                             read(os.path.join(INCIDENT, "tf", "config", "main.tf")), tmp)
         terraform.state_dir(os.path.join(ws, "envs", "production"), PRODUCTION_BEFORE, PRODUCTION_AFTER, tmp)
