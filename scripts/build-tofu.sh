@@ -16,7 +16,7 @@
 #
 # Needs: go. When the local go is older than the module's go.mod asks for, the toolchain
 # named by TOFU_GOTOOLCHAIN (default go1.27.3) is fetched through the Go module proxy.
-# Exit codes: 0 built or found; 3 the module proxy refused a download (the module and the
+# Exit codes: 0 built or found; 2 no go toolchain; 3 the module proxy refused a download (the module and the
 # error are printed); 1 anything else (e.g. the build failed).
 #
 # Cost (measured for v1.12.6 on 2 cores shared with other builds): about 45 s to download
@@ -25,7 +25,7 @@
 # a 110 MB tofu and a 50 MB test provider.
 set -euo pipefail
 
-command -v go >/dev/null || { echo "build-tofu: go not found" >&2; exit 1; }
+command -v go >/dev/null || { echo "build-tofu: go not found" >&2; exit 2; }
 
 VERSION="${TOFU_VERSION:-v1.12.6}"
 TOOLCHAIN="${TOFU_GOTOOLCHAIN:-go1.27.3}"

@@ -12,7 +12,7 @@ use super::repository::{
 };
 use super::{exit_code, report_error, Outcome};
 use crate::forge::{self, CommentMode};
-use crate::integration::atlantis::{AtlantisMode, AtlantisStep, ShowJson};
+use crate::integration::atlantis::{AtlantisMode, AtlantisStep};
 use crate::model::intent::DestroyIntent;
 use crate::pipeline::{self, CheckRequest, PlanArg};
 use crate::render::{self, policy_check, step_outputs, Format, Style};
@@ -130,19 +130,9 @@ pub(super) fn run(mut args: CheckArgs) -> Result<i32> {
     });
     let github_output = args.github_output.take();
     let forge = forge::Settings::from_env(&forge::CommentArgs::from(&args.comment));
-    let outcome = evaluate(args, step.as_ref(), mode, &forge);
+    let outcome = evaluate(args, step.as_ref(), &forge);
     let code = exit_code(mode, outcome.as_ref().map(Outcome::Report));
-    if let (Some(AtlantisMode::Report), Some(step), true) = (mode, &step, code != 0) {
-        // Fail closed: a plan that is blocked, or that could not be checked, must not be applied.
-        match step.delete_planfile() {
-            Ok(Some(plan)) => eprintln!(
-                "plangate: deleted {} so that this plan cannot be applied",
-                plan.display()
-            ),
-            Ok(None) => {}
-            Err(e) => eprintln!("plangate: error: could not delete $PLANFILE: {e}"),
-        }
-    }
+    let note = fail_closed(mode, step.as_ref(), code);
     let report = match (mode, outcome) {
         (Some(AtlantisMode::PolicyCheck), outcome) => {
             if let Err(e) = &outcome {
@@ -150,7 +140,7 @@ pub(super) fn run(mut args: CheckArgs) -> Result<i32> {
             }
             let body = outcome
                 .as_ref()
-                .map(|r| render::render(format, r, Style::default()))
+                .map(|r| render::render(format, r, &Style::default()))
                 .unwrap_or_default();
             write_stdout(&policy_check::policy_check_output(outcome.as_ref(), &body))?;
             if let Ok(report) = &outcome {
@@ -163,9 +153,44 @@ pub(super) fn run(mut args: CheckArgs) -> Result<i32> {
     if let Some(path) = github_output {
         append_file(&path, &step_outputs::outputs(&report))?;
     }
-    write_stdout(&render::render(format, &report, stdout_style()))?;
+    let style = Style {
+        note,
+        ..stdout_style()
+    };
+    write_stdout(&render::render(format, &report, &style))?;
     publish_comment(&report, &forge);
     Ok(code)
+}
+
+/// What the Atlantis mode does about a plan that did not pass, said in the report's first line:
+/// in `report` mode the plan file is deleted (a plan that is blocked, or that could not be
+/// checked, must not be applied); in `enforce` mode the apply stops.
+fn fail_closed(
+    mode: Option<AtlantisMode>,
+    step: Option<&AtlantisStep>,
+    code: i32,
+) -> Option<String> {
+    if code == 0 {
+        return None;
+    }
+    match (mode, step) {
+        (Some(AtlantisMode::Report), Some(step)) => match step.delete_planfile() {
+            Ok(Some(plan)) => {
+                eprintln!(
+                    "plangate: deleted {} so that this plan cannot be applied",
+                    plan.display()
+                );
+                Some("the plan was deleted, nothing can be applied".into())
+            }
+            Ok(None) => None,
+            Err(e) => {
+                eprintln!("plangate: error: could not delete $PLANFILE: {e}");
+                None
+            }
+        },
+        (Some(AtlantisMode::Enforce), _) => Some("the apply stops here".into()),
+        _ => None,
+    }
 }
 
 /// Post or update the pull-request comment. Posting never changes the verdict or the exit
@@ -180,7 +205,6 @@ fn publish_comment(report: &Report, forge: &forge::Settings) {
 fn evaluate(
     args: CheckArgs,
     step: Option<&AtlantisStep>,
-    mode: Option<AtlantisMode>,
     forge: &forge::Settings,
 ) -> Result<Report> {
     let cwd = current_dir()?;
@@ -215,11 +239,8 @@ fn evaluate(
     let mut plans: Vec<PlanArg> = args.plans.iter().map(|p| PlanArg::parse(p)).collect();
     if let (true, Some(step)) = (plans.is_empty(), step) {
         // In an Atlantis step the plan is $SHOWFILE (made from $PLANFILE when needed).
-        let show = ShowJson {
-            always: mode == Some(AtlantisMode::Enforce),
-            deadline: std::time::Duration::from_secs(args.show_timeout),
-        };
-        let path = step.plan_json(std::env::var_os("PATH").as_deref(), show)?;
+        let deadline = std::time::Duration::from_secs(args.show_timeout);
+        let path = step.plan_json(std::env::var_os("PATH").as_deref(), deadline)?;
         plans.push(PlanArg {
             project: None,
             path,
@@ -253,7 +274,7 @@ fn evaluate(
     };
     let report = pipeline::run(&request)?;
     for (format, path) in &outputs {
-        let text = render::render(*format, &report, Style::default());
+        let text = render::render(*format, &report, &Style::default());
         std::fs::write(path, text)
             .map_err(|e| Error::input(path, format!("cannot be written: {e}")))?;
     }

@@ -67,6 +67,6 @@ pub(super) fn run(args: LintArgs) -> Result<i32> {
     );
     let (policy, review) = load_policy(&sources)?;
     let report = pipeline::lint(&policy, &review, atlantis.as_ref(), file_findings);
-    write_stdout(&render::render(args.format, &report, stdout_style()))?;
+    write_stdout(&render::render(args.format, &report, &stdout_style()))?;
     Ok(exit_code(None, Ok(Outcome::Report(&report))))
 }

@@ -28,6 +28,7 @@ pub(super) fn stdout_style() -> Style {
     let choice = anstream::AutoStream::choice(&std::io::stdout());
     Style {
         color: choice != anstream::ColorChoice::Never,
+        note: None,
     }
 }
 

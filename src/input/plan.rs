@@ -103,7 +103,7 @@ impl PlanSource {
                 format!("is not valid UTF-8 (invalid bytes on line {line}): expected the output of `terraform show -json PLANFILE`"),
             ));
         }
-        let plan = plan?;
+        // Too deep says more than whatever the parser made of the deep part.
         if let Some(offset) = too_deep {
             let line = 1 + memchr::memchr_iter(b'\n', &json[..offset]).count();
             return Err(Error::input(
@@ -114,7 +114,7 @@ impl PlanSource {
                 ),
             ));
         }
-        Ok(plan)
+        plan
     }
 
     /// The file's SHA-256, and where its JSON text stops being UTF-8 or nests deeper than
@@ -202,6 +202,8 @@ struct RawPlan<'a> {
     #[serde(default)]
     planned_values: Option<IgnoredAny>,
     #[serde(borrow, default)]
+    configuration: Option<RawConfiguration<'a>>,
+    #[serde(borrow, default)]
     action_invocations: Option<Vec<RawActionInvocation<'a>>>,
     #[serde(borrow, default)]
     deferred_action_invocations: Option<Vec<RawDeferredAction<'a>>>,
@@ -270,6 +272,8 @@ struct RawChange<'a> {
     #[serde(borrow, default)]
     before_sensitive: Option<&'a RawValue>,
     #[serde(borrow, default)]
+    after_sensitive: Option<&'a RawValue>,
+    #[serde(borrow, default)]
     before_identity: Option<&'a RawValue>,
     #[serde(default)]
     importing: Option<IgnoredAny>,
@@ -325,6 +329,45 @@ struct RawStateResource<'a> {
     mode: Option<Cow<'a, str>>,
 }
 
+/// Of `configuration`, only how many managed resources each module declares.
+#[derive(Deserialize)]
+struct RawConfiguration<'a> {
+    #[serde(borrow, default)]
+    root_module: Option<RawConfigModule<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawConfigModule<'a> {
+    #[serde(borrow, default)]
+    resources: Option<Vec<RawStateResource<'a>>>,
+    #[serde(borrow, default)]
+    module_calls: Option<std::collections::BTreeMap<Cow<'a, str>, RawModuleCall<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct RawModuleCall<'a> {
+    #[serde(borrow, default)]
+    module: Option<RawConfigModule<'a>>,
+}
+
+impl RawConfigModule<'_> {
+    fn managed_count(&self) -> usize {
+        let own = self
+            .resources
+            .iter()
+            .flatten()
+            .filter(|r| r.mode.as_deref() != Some("data"))
+            .count();
+        own + self
+            .module_calls
+            .iter()
+            .flatten()
+            .filter_map(|(_, call)| call.module.as_ref())
+            .map(RawConfigModule::managed_count)
+            .sum::<usize>()
+    }
+}
+
 impl RawStateModule<'_> {
     fn managed_count(&self) -> usize {
         let own = self
@@ -365,45 +408,7 @@ pub fn parse_plan<'a>(json: &'a [u8], path: &Path) -> Result<Plan<'a>> {
 }
 
 fn validate<'a>(raw: RawPlan<'a>, path: &Path) -> Result<Plan<'a>> {
-    let plan_fields_present =
-        raw.resource_changes.is_some() || raw.planned_values.is_some() || raw.prior_state.is_some();
-    let Some(format_version) = raw.format_version else {
-        if raw.lineage.is_some() || raw.serial.is_some() {
-            return Err(Error::input(
-                path,
-                "is a Terraform state file, not a plan: run `terraform show -json PLANFILE` on a saved plan",
-            ));
-        }
-        return Err(Error::input(
-            path,
-            "has no format_version: not the output of `terraform show -json PLANFILE` (hand-edited or trimmed?)",
-        ));
-    };
-    if !plan_fields_present {
-        let what = if raw.values.is_some() {
-            "is `terraform show -json` of a state, not of a plan: pass the saved plan file to `terraform show -json`"
-        } else {
-            "has neither resource_changes nor planned_values: not a plan"
-        };
-        return Err(Error::input(path, what));
-    }
-    let major = format_version.split('.').next().unwrap_or_default();
-    if major != "0" && major != "1" {
-        return Err(Error::input(
-            path,
-            format!(
-                "has format_version {}, which plangate does not know (it reads major versions 0 and 1): upgrade plangate",
-                printable(&format_version)
-            ),
-        ));
-    }
-    if raw.errored == Some(true) {
-        return Err(Error::input(
-            path,
-            "is an errored plan (\"errored\": true): planning failed and the plan is partial; fix the plan errors first",
-        ));
-    }
-
+    let format_version = check_document(&raw, path)?;
     let prior_state_resources = raw
         .prior_state
         .as_ref()
@@ -414,11 +419,16 @@ fn validate<'a>(raw: RawPlan<'a>, path: &Path) -> Result<Plan<'a>> {
     // Terraform omits an empty `resource_changes` (refresh-only plans, nothing configured);
     // a cut-off file never gets here, it fails as truncated JSON.
     let raw_changes = raw.resource_changes.unwrap_or_default();
-
     let mut changes = Vec::with_capacity(raw_changes.len());
     for rc in raw_changes {
         changes.push(normalise_change(rc, path)?);
     }
+    let declared = raw
+        .configuration
+        .as_ref()
+        .and_then(|c| c.root_module.as_ref())
+        .map_or(0, RawConfigModule::managed_count);
+    check_consistent(&changes, prior_state_resources, declared, path)?;
 
     let mut drift = Vec::new();
     for d in raw.resource_drift.unwrap_or_default() {
@@ -455,6 +465,71 @@ fn validate<'a>(raw: RawPlan<'a>, path: &Path) -> Result<Plan<'a>> {
     })
 }
 
+/// The document is a plan, of a format version plangate reads, that did not fail to plan.
+fn check_document<'a>(raw: &RawPlan<'a>, path: &Path) -> Result<Cow<'a, str>> {
+    let plan_fields_present =
+        raw.resource_changes.is_some() || raw.planned_values.is_some() || raw.prior_state.is_some();
+    let Some(format_version) = raw.format_version.clone() else {
+        if raw.lineage.is_some() || raw.serial.is_some() {
+            return Err(Error::input(
+                path,
+                "is a Terraform state file, not a plan: run `terraform show -json PLANFILE` on a saved plan",
+            ));
+        }
+        return Err(Error::input(
+            path,
+            "has no format_version: not the output of `terraform show -json PLANFILE` (hand-edited or trimmed?)",
+        ));
+    };
+    if !plan_fields_present {
+        let what = if raw.values.is_some() {
+            "is `terraform show -json` of a state, not of a plan: pass the saved plan file to `terraform show -json`"
+        } else {
+            "has neither resource_changes nor planned_values: not a plan"
+        };
+        return Err(Error::input(path, what));
+    }
+    let major = format_version.split('.').next().unwrap_or_default();
+    if major != "0" && major != "1" {
+        return Err(Error::input(
+            path,
+            format!(
+                "has format_version {}, which plangate does not know (it reads major versions 0 and 1): upgrade plangate",
+                printable(&format_version)
+            ),
+        ));
+    }
+    if raw.errored == Some(true) {
+        return Err(Error::input(
+            path,
+            "is an errored plan (\"errored\": true): planning failed and the plan is partial; fix the plan errors first",
+        ));
+    }
+    Ok(format_version)
+}
+
+/// A plan whose state holds managed resources and whose configuration declares none deletes
+/// all of them, and Terraform lists every such delete. One that lists no change at all
+/// contradicts itself (trimmed, hand-edited, or written by something else): refused.
+fn check_consistent(
+    changes: &[ResourceChange<'_>],
+    prior_state_resources: Option<usize>,
+    declared: usize,
+    path: &Path,
+) -> Result<()> {
+    let state = prior_state_resources.unwrap_or(0);
+    let planned = changes.iter().filter(|c| c.is_managed()).count();
+    if state > 0 && declared == 0 && planned == 0 {
+        return Err(Error::input(
+            path,
+            format!(
+                "lists no resource changes, but its prior_state holds {state} managed resources and its configuration declares none: a plan that deletes everything lists every delete, so this one is incomplete; write it again with `terraform show -json PLANFILE`"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// An action invocation that a destroy triggers; `None` for every other kind.
 fn destroy_action(invocation: RawActionInvocation<'_>) -> Option<DestroyAction> {
     let trigger = invocation.lifecycle_action_trigger?;
@@ -479,18 +554,7 @@ fn normalise_change<'a>(rc: RawResourceChange<'a>, path: &Path) -> Result<Resour
     let mode = match rc.mode.as_deref() {
         Some("data") => ResourceMode::Data,
         Some("ephemeral") => ResourceMode::Ephemeral,
-        Some("managed") | None => {
-            if rc.address.starts_with("data.") || rc.address.contains(".data.") {
-                // Very old plans omit `mode`; the address still says it.
-                if rc.mode.is_none() {
-                    ResourceMode::Data
-                } else {
-                    ResourceMode::Managed
-                }
-            } else {
-                ResourceMode::Managed
-            }
-        }
+        Some("managed") => ResourceMode::Managed,
         Some(other) => {
             return Err(Error::input(
                 path,
@@ -501,16 +565,27 @@ fn normalise_change<'a>(rc: RawResourceChange<'a>, path: &Path) -> Result<Resour
                 ),
             ))
         }
+        None => return Err(missing_field(path, &rc.address, "mode")),
     };
-    let replace_paths = rc
-        .change
-        .replace_paths
-        .unwrap_or_default()
-        .into_iter()
-        .map(|steps| render_path(&steps))
-        .collect();
+    let Some(resource_type) = rc.resource_type else {
+        return Err(missing_field(path, &rc.address, "type"));
+    };
+    let replace_paths = match rc.change.replace_paths {
+        Some(paths) if !paths.is_empty() => {
+            let marks = [rc.change.before_sensitive, rc.change.after_sensitive]
+                .into_iter()
+                .flatten()
+                .filter_map(|raw| serde_json::from_str::<serde_json::Value>(raw.get()).ok())
+                .collect::<Vec<_>>();
+            paths
+                .iter()
+                .map(|steps| render_path(steps, &marks))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     Ok(ResourceChange {
-        resource_type: rc.resource_type.unwrap_or_default(),
+        resource_type,
         name: rc.name.unwrap_or_default(),
         address: rc.address,
         module_address: rc.module_address,
@@ -528,20 +603,59 @@ fn normalise_change<'a>(rc: RawResourceChange<'a>, path: &Path) -> Result<Resour
     })
 }
 
-fn render_path(steps: &[PathStep]) -> String {
+/// A `resource_changes` entry without a field every Terraform writes: not judged by guessing.
+fn missing_field(path: &Path, address: &str, field: &str) -> Error {
+    Error::input(
+        path,
+        format!(
+            "resource_changes entry {} has no `{field}`: not what `terraform show -json` writes (hand-edited or trimmed?)",
+            printable(address)
+        ),
+    )
+}
+
+/// A `replace_paths` entry as `a.b[0]`. Past the first step that either sensitivity tree marks
+/// sensitive (a map key may itself be the secret), the rest is `(sensitive)`.
+fn render_path(steps: &[PathStep], marks: &[serde_json::Value]) -> String {
     let mut out = String::new();
-    for step in steps {
+    for (i, step) in steps.iter().enumerate() {
+        if marks.iter().any(|m| marked(m, &steps[..i])) {
+            out.push_str(".(sensitive)");
+            return out;
+        }
         match step {
             PathStep::Key(k) => {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                out.push_str(k);
+                out.push_str(&printable(k));
             }
             PathStep::Index(i) => out.push_str(&format!("[{i}]")),
         }
     }
     out
+}
+
+/// Whether a sensitivity tree marks the value at `path` (or one that encloses it) `true`.
+fn marked(mut mark: &serde_json::Value, path: &[PathStep]) -> bool {
+    use serde_json::Value;
+    for step in path {
+        if mark == &Value::Bool(true) {
+            return true;
+        }
+        let next = match (mark, step) {
+            (Value::Object(map), PathStep::Key(k)) => map.get(k),
+            (Value::Array(items), PathStep::Index(i)) => {
+                usize::try_from(*i).ok().and_then(|i| items.get(i))
+            }
+            _ => None,
+        };
+        match next {
+            Some(m) => mark = m,
+            None => return false,
+        }
+    }
+    mark == &Value::Bool(true)
 }
 
 fn unknown_actions(path: &Path, address: &str, actions: &[Cow<'_, str>], section: &str) -> Error {
@@ -691,6 +805,25 @@ mod tests {
         );
     }
 
+    #[test]
+    fn replace_paths_under_a_sensitive_value_name_no_key() {
+        let text = r#"{"format_version":"1.2","resource_changes":[{"address":"a.b","mode":"managed","type":"a","name":"b",
+          "change":{"actions":["delete","create"],"before":{},"before_sensitive":{"tags":true,"list":[false,{"x":true}]},
+          "after_sensitive":{"secrets":{"api-key-s3cr3t":true}},
+          "replace_paths":[["tags","s3cr3t-key"],["list",1,"x"],["list",0],["secrets","api-key-s3cr3t"],["engine"]]}}]}"#;
+        let plan = parse(text).unwrap();
+        assert_eq!(
+            plan.changes[0].replace_paths,
+            [
+                "tags.(sensitive)",
+                "list[1].x",
+                "list[0]",
+                "secrets.api-key-s3cr3t",
+                "engine"
+            ]
+        );
+    }
+
     const MINIMAL: &str = r#"{"format_version":"1.2","planned_values":{},"resource_changes":[
       {"address":"aws_instance.web[0]","mode":"managed","type":"aws_instance","name":"web","index":0,
        "change":{"actions":["delete"],"before":{"tags":{"env":"dev"}},"before_sensitive":{}}},
@@ -754,13 +887,47 @@ mod tests {
 
     #[test]
     fn refresh_only_plans_without_changes_are_read() {
+        // A refresh-only plan still has its configuration: nothing is deleted.
         let plan = parse(
             r#"{"format_version":"1.2","planned_values":{},
-            "prior_state":{"values":{"root_module":{"resources":[{"mode":"managed"}]}}}}"#,
+            "prior_state":{"values":{"root_module":{"resources":[{"mode":"managed"}]}}},
+            "configuration":{"root_module":{"module_calls":{"m":{"module":{"resources":[{"mode":"managed"}]}}}}}}"#,
         )
         .unwrap();
         assert!(plan.changes.is_empty());
         assert_eq!(plan.state_resource_count(), 1);
+    }
+
+    #[test]
+    fn a_plan_that_deletes_everything_but_lists_nothing_is_refused() {
+        let state = r#""prior_state":{"values":{"root_module":{"resources":[{"mode":"managed"},{"mode":"managed"}]}}}"#;
+        for changes in [
+            "",
+            r#""resource_changes":null,"#,
+            r#""resource_changes":[],"#,
+        ] {
+            for config in [
+                "",
+                r#","configuration":{"root_module":{}}"#,
+                r#","configuration":{"root_module":{"resources":[{"mode":"data"}]}}"#,
+            ] {
+                let text = format!(r#"{{"format_version":"1.2",{changes}{state}{config}}}"#);
+                let e = err(&text);
+                assert!(e.contains("holds 2 managed resources"), "{text}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_entry_without_mode_or_type_is_refused() {
+        let entry = |fields: &str| {
+            format!(
+                r#"{{"format_version":"1.2","resource_changes":[{{"address":"x.y",{fields}"name":"y","change":{{"actions":["delete"]}}}}]}}"#
+            )
+        };
+        assert!(err(&entry(r#""type":"x","#)).contains("has no `mode`"));
+        assert!(err(&entry(r#""mode":"managed","#)).contains("has no `type`"));
+        assert!(parse(&entry(r#""mode":"managed","type":"x","#)).is_ok());
     }
 
     #[test]

@@ -11,15 +11,6 @@ use std::time::Duration;
 use crate::input::process::{self, RunProblem};
 use crate::{Error, Result};
 
-/// How the plan JSON is made from `$PLANFILE`.
-#[derive(Debug, Clone, Copy)]
-pub struct ShowJson {
-    /// Make it even when `$SHOWFILE` looks fresh (the apply stage).
-    pub always: bool,
-    /// `show -json` is stopped after this long.
-    pub deadline: Duration,
-}
-
 /// How `check` behaves inside Atlantis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum AtlantisMode {
@@ -165,10 +156,13 @@ impl AtlantisStep {
     }
 
     /// The plan JSON to check: `$SHOWFILE` when it is at least as new as `$PLANFILE`, else made
-    /// now with `show -json $PLANFILE` (run in `$DIR`, stopped after `show.deadline`) and
-    /// written to `$SHOWFILE`. With `show.always`, it is made anew whenever `$PLANFILE` exists:
-    /// the apply stage checks the very plan it is about to apply.
-    pub fn plan_json(&self, path_var: Option<&std::ffi::OsStr>, show: ShowJson) -> Result<PathBuf> {
+    /// now with `show -json $PLANFILE` (run in `$DIR`, stopped after `deadline`) and written to
+    /// `$SHOWFILE`.
+    pub fn plan_json(
+        &self,
+        path_var: Option<&std::ffi::OsStr>,
+        deadline: Duration,
+    ) -> Result<PathBuf> {
         let planfile = self.planfile.as_ref().map(|p| self.absolute(p));
         let showfile = self.showfile.as_ref().map(|p| self.absolute(p));
         match (planfile, showfile) {
@@ -178,18 +172,11 @@ impl AtlantisStep {
             (None, Some(show)) => Ok(show),
             (Some(plan), showfile) => {
                 let showfile = showfile.unwrap_or_else(|| plan.with_extension("json"));
-                let must_make = show.always && plan.exists();
-                if !must_make && is_fresh(&showfile, &plan)? {
+                if is_fresh(&showfile, &plan)? {
                     return Ok(showfile);
                 }
                 let binary = self.terraform_binary(path_var)?;
-                write_show_json(
-                    &binary,
-                    &plan,
-                    &showfile,
-                    self.dir.as_deref(),
-                    show.deadline,
-                )?;
+                write_show_json(&binary, &plan, &showfile, self.dir.as_deref(), deadline)?;
                 Ok(showfile)
             }
         }

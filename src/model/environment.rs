@@ -320,9 +320,9 @@ impl ResourceEnvironmentConfig {
         Some(first)
     }
 
-    /// 1. Tags and labels under the configured keys (matched whatever their case), then
-    /// Kubernetes labels (`metadata[*].labels`, a manifest's `metadata.labels`). Every one that
-    /// names an environment, in reading order.
+    /// First: tags and labels under the configured keys (matched whatever their case), then
+    /// Kubernetes labels (`metadata[*].labels`, a manifest's `metadata.labels`); every one
+    /// that names an environment, in reading order.
     fn label_signals(
         &self,
         envs: &Environments,
@@ -547,6 +547,12 @@ fn lookup_sensitive<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
         };
     }
     Some(current)
+}
+
+/// Whether the value at `path` of the prior values is sensitive, by its own mark or that of a
+/// value enclosing it (`before_sensitive` marks a whole subtree with `true`).
+pub fn sensitive_at(sensitive: &Value, path: &[&str]) -> bool {
+    is_sensitive(lookup_opt(Some(sensitive), path))
 }
 
 fn is_sensitive(mark: Option<&Value>) -> bool {

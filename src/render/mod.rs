@@ -40,18 +40,21 @@ impl Format {
     }
 }
 
-/// How the terminal report may look.
-#[derive(Debug, Clone, Copy, Default)]
+/// How a report may look, and what the command adds to it.
+#[derive(Debug, Clone, Default)]
 pub struct Style {
     /// ANSI colour: only on a terminal, never with `NO_COLOR`.
     pub color: bool,
+    /// What the command did about the verdict, for the `atlantis` format's first line (`the
+    /// plan was deleted, nothing can be applied`).
+    pub note: Option<String>,
 }
 
-pub fn render(format: Format, report: &Report, style: Style) -> String {
+pub fn render(format: Format, report: &Report, style: &Style) -> String {
     match format {
-        Format::Text => text::render(report, style),
+        Format::Text => text::render(report, style.color),
         Format::Json => json::render(report),
-        Format::Atlantis => atlantis::render(report),
+        Format::Atlantis => atlantis::render(report, style.note.as_deref()),
         Format::Sarif => sarif::render(report),
         Format::GithubAnnotations => annotations::annotations(report),
         Format::Markdown => markdown::render(report),

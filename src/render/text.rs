@@ -5,12 +5,11 @@ use std::fmt::Write;
 use anstyle::AnsiColor;
 use comfy_table::{presets, Cell, ContentArrangement, Table};
 
-use super::Style;
 use crate::model::finding::Finding;
 use crate::model::level::Level;
 use crate::report::{Counts, Report, Verdict};
 
-pub fn render(report: &Report, style: Style) -> String {
+pub fn render(report: &Report, color: bool) -> String {
     let mut out = String::new();
     for project in &report.projects {
         let env = project
@@ -20,7 +19,7 @@ pub fn render(report: &Report, style: Style) -> String {
         let _ = writeln!(
             out,
             "{} {} ({env}) {}",
-            verdict_word(project.verdict, style),
+            verdict_word(project.verdict, color),
             project.name,
             counts_line(&project.counts)
         );
@@ -49,7 +48,7 @@ pub fn render(report: &Report, style: Style) -> String {
         if !report.projects.is_empty() {
             out.push('\n');
         }
-        out.push_str(&findings_table(&report.findings, style));
+        out.push_str(&findings_table(&report.findings, color));
         out.push('\n');
     }
     let deny = report.count(Level::Deny);
@@ -57,18 +56,18 @@ pub fn render(report: &Report, style: Style) -> String {
     let _ = writeln!(
         out,
         "\nplangate: {} ({deny} deny, {warn} warn)",
-        verdict_word(report.verdict, style)
+        verdict_word(report.verdict, color)
     );
     out
 }
 
-fn findings_table(findings: &[Finding], style: Style) -> String {
+fn findings_table(findings: &[Finding], color: bool) -> String {
     let mut table = Table::new();
     table
         .load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(vec!["level", "rule", "project", "resource", "message"]);
-    if !style.color {
+    if !color {
         // Not a terminal: a fixed width keeps logs readable and output deterministic.
         table.set_width(160);
     }
@@ -79,7 +78,7 @@ fn findings_table(findings: &[Finding], style: Style) -> String {
             (None, None) => String::new(),
         };
         table.add_row(vec![
-            Cell::new(level_word(f.level, style)),
+            Cell::new(level_word(f.level, color)),
             Cell::new(f.rule.as_str()),
             Cell::new(f.project.as_deref().unwrap_or("")),
             Cell::new(resource),
@@ -111,29 +110,29 @@ fn counts_line(c: &Counts) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-fn paint(text: &str, color: AnsiColor, bold: bool, style: Style) -> String {
-    if !style.color {
+fn paint(text: &str, ink: AnsiColor, bold: bool, color: bool) -> String {
+    if !color {
         return text.to_string();
     }
-    let mut ansi = anstyle::Style::new().fg_color(Some(color.into()));
+    let mut ansi = anstyle::Style::new().fg_color(Some(ink.into()));
     if bold {
         ansi = ansi.bold();
     }
     format!("{}{text}{}", ansi.render(), ansi.render_reset())
 }
 
-fn verdict_word(v: Verdict, style: Style) -> String {
+fn verdict_word(v: Verdict, color: bool) -> String {
     match v {
-        Verdict::Pass => paint("PASS", AnsiColor::Green, true, style),
-        Verdict::Warn => paint("WARN", AnsiColor::Yellow, true, style),
-        Verdict::Block => paint("BLOCK", AnsiColor::Red, true, style),
+        Verdict::Pass => paint("PASS", AnsiColor::Green, true, color),
+        Verdict::Warn => paint("WARN", AnsiColor::Yellow, true, color),
+        Verdict::Block => paint("BLOCK", AnsiColor::Red, true, color),
     }
 }
 
-fn level_word(l: Level, style: Style) -> String {
+fn level_word(l: Level, color: bool) -> String {
     match l {
-        Level::Deny => paint("deny", AnsiColor::Red, false, style),
-        Level::Warn => paint("warn", AnsiColor::Yellow, false, style),
+        Level::Deny => paint("deny", AnsiColor::Red, false, color),
+        Level::Warn => paint("warn", AnsiColor::Yellow, false, color),
         Level::Allow => "allow".to_string(),
     }
 }

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{Context, Rule};
 use crate::model::change::ResourceChange;
-use crate::model::environment::lookup;
+use crate::model::environment::{lookup, sensitive_at};
 use crate::model::finding::{Finding, RuleId};
 use crate::model::level::Level;
 use crate::model::policy::{ProtectedMatcher, ProtectedResource, IDENTITY_ATTRIBUTES};
@@ -132,22 +132,33 @@ fn matches(
             values,
         } => {
             let path: Vec<&str> = attribute.split('.').collect();
+            let shown = |path: &[&str], value: &str| {
+                if sensitive_at(&destroyed.sensitive, path) {
+                    "(sensitive)".to_string()
+                } else {
+                    crate::text::printable(value)
+                }
+            };
             if resource_type.is_match(change.resource_type.as_ref()) {
                 let value = lookup(before, &path).and_then(Value::as_str)?;
-                return values
-                    .iter()
-                    .any(|g| g.is_match(value))
-                    .then(|| format!("{} {attribute}={value}", change.resource_type));
+                return values.iter().any(|g| g.is_match(value)).then(|| {
+                    format!(
+                        "{} {attribute}={}",
+                        change.resource_type,
+                        shown(&path, value)
+                    )
+                });
             }
             // Objects inside a protected namespace: the rule protects namespaces by name.
             if resource_type.is_match("kubernetes_namespace") && attribute == "metadata.0.name" {
-                let namespace = lookup(before, &["metadata", "0", "namespace"])
-                    .or_else(|| before.get("namespace"))
-                    .and_then(Value::as_str)?;
+                let paths: [&[&str]; 2] = [&["metadata", "0", "namespace"], &["namespace"]];
+                let (at, namespace) = paths
+                    .iter()
+                    .find_map(|p| lookup(before, p).and_then(Value::as_str).map(|v| (*p, v)))?;
                 return values
                     .iter()
                     .any(|g| g.is_match(namespace))
-                    .then(|| format!("inside the protected namespace {namespace}"));
+                    .then(|| format!("inside the protected namespace {}", shown(at, namespace)));
             }
             None
         }

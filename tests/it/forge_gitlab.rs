@@ -1,8 +1,6 @@
 //! The GitLab merge-request note end to end: the binary against a fake GitLab on 127.0.0.1.
 
-mod fake_forge;
-
-use fake_forge::{
+use crate::loopback_forge::{
     plangate, write_plan, FakeServer, Flavor, BLOCKING_PLAN, BOT_LOGIN, GITLAB_PROJECT,
     PASSING_PLAN, TOKEN,
 };
@@ -33,7 +31,7 @@ fn check(
     plangate(dir, &args, &[("GITLAB_TOKEN", TOKEN)])
 }
 
-fn our_notes(server: &FakeServer) -> Vec<fake_forge::Comment> {
+fn our_notes(server: &FakeServer) -> Vec<crate::loopback_forge::Comment> {
     server
         .comments()
         .into_iter()

@@ -2,9 +2,7 @@
 //! generated plans: adding a delete never improves the verdict, and the order of
 //! `resource_changes` never changes the report.
 
-mod common;
-
-use common::{arb_plan, arb_resource, check, PlanSpec};
+use crate::generated_plans::{arb_plan, arb_resource, check, config, PlanSpec};
 use plangate::render::{self, Format, Style};
 use proptest::prelude::*;
 
@@ -15,13 +13,13 @@ fn rendered(plan: &PlanSpec) -> (String, String) {
         p.plan_sha256.clear();
     }
     (
-        render::render(Format::Json, &report, Style::default()),
-        render::render(Format::Text, &report, Style::default()),
+        render::render(Format::Json, &report, &Style::default()),
+        render::render(Format::Text, &report, &Style::default()),
     )
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(config(128))]
 
     #[test]
     fn adding_a_delete_never_improves_the_verdict(plan in arb_plan(), extra in arb_resource(), replace in any::<bool>()) {

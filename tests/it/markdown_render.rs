@@ -1,31 +1,23 @@
-//! The Markdown report: snapshots of realistic reports (plain files under tests/snapshots/;
-//! `UPDATE_SNAPSHOTS=1 cargo test --test markdown_render` rewrites them), names that must not
-//! mention or link anything, and the size budget on a 20,000-resource destroy.
+//! The Markdown report: snapshots of realistic reports (insta, in tests/it/snapshots/; review a
+//! deliberate change with `cargo insta review`, or accept it with `INSTA_UPDATE=always`), names
+//! that must not mention or link anything, and the size budget on a 20,000-resource destroy.
 
-use plangate::input::policy::Level;
 use plangate::model::change::Action;
+use plangate::model::finding::{Finding, Location};
+use plangate::model::level::Level;
 use plangate::render::markdown::{self, parse_marker, DEFAULT_BUDGET, GITHUB_COMMENT_LIMIT};
-use plangate::report::{Counts, Finding, ProjectReport, Report, Tool, Verdict};
+use plangate::report::{Counts, ProjectReport, Report, Tool, Verdict};
 
+/// `actual` against the snapshot `name`. insta compares with trailing whitespace trimmed and
+/// CRLF read as LF; the snapshots hold the exact text, ending in one newline, so that is
+/// checked too.
 fn snapshot(name: &str, actual: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "missing snapshot {}: run with UPDATE_SNAPSHOTS=1",
-            path.display()
-        )
-    });
+    insta::assert_snapshot!(name, actual);
     assert!(
-        expected == actual,
-        "snapshot {name} differs; actual:\n{actual}"
+        actual.ends_with('\n') && actual.trim_end().len() + 1 == actual.len(),
+        "{name}: the text must end in exactly one newline"
     );
+    assert!(!actual.contains('\r'), "{name}: a carriage return");
 }
 
 fn project(name: &str, env: Option<&str>, verdict: Verdict, counts: Counts) -> ProjectReport {
@@ -41,11 +33,12 @@ fn project(name: &str, env: Option<&str>, verdict: Verdict, counts: Counts) -> P
         terraform_version: Some("1.9.5".into()),
         complete: true,
         drift: 0,
+        destroy_actions: Vec::new(),
     }
 }
 
 fn finding(
-    rule: &str,
+    rule: &'static str,
     level: Level,
     project: &str,
     address: &str,
@@ -150,7 +143,7 @@ fn realistic() -> Report {
 fn realistic_report_snapshot() {
     let report = realistic();
     let all = markdown::render(&report);
-    snapshot("markdown_realistic.md", &all);
+    snapshot("markdown_realistic", &all);
     // The verdict line comes before any <details>, right after the marker.
     let staging = markdown::render_project(&report, "rosey-staging", DEFAULT_BUDGET).unwrap();
     let mut lines = staging.lines();
@@ -214,7 +207,7 @@ fn names_never_mention_link_or_break_out() {
         findings,
     );
     let out = markdown::render(&report);
-    snapshot("markdown_escaping.md", &out);
+    snapshot("markdown_escaping", &out);
     for raw in [
         "@octocat",
         "@platform-team",
@@ -333,7 +326,7 @@ fn a_twenty_thousand_resource_destroy_fits_and_counts_every_deny() {
         20_000,
         "every deny finding is accounted for"
     );
-    snapshot("markdown_huge.md", &comment);
+    snapshot("markdown_huge", &comment);
 }
 
 #[test]
@@ -350,7 +343,7 @@ fn tighter_budgets_group_deny_findings_by_rule_and_never_drop_them() {
 #[test]
 fn lint_reports_without_projects_render() {
     let mut f = Finding::new("duplicate-project-name", "two projects are named app")
-        .location("atlantis.yaml:4");
+        .location(Location::file_line("atlantis.yaml", 4));
     f.level = Level::Deny;
     let out = markdown::render(&report(Vec::new(), vec![f]));
     assert!(out.contains("`atlantis.yaml:4`") && out.contains("1 deny, 0 warn"));

@@ -1,8 +1,6 @@
 //! The GitHub comment end to end: the binary against a fake GitHub Enterprise on 127.0.0.1.
 
-mod fake_forge;
-
-use fake_forge::{
+use crate::loopback_forge::{
     plangate, write_plan, FakeServer, Flavor, BLOCKING_PLAN, BOT_LOGIN, PASSING_PLAN, TOKEN,
 };
 
@@ -32,7 +30,7 @@ fn check(
     plangate(dir, &args, &[("GITHUB_TOKEN", TOKEN)])
 }
 
-fn plangate_comments(server: &FakeServer) -> Vec<fake_forge::Comment> {
+fn plangate_comments(server: &FakeServer) -> Vec<crate::loopback_forge::Comment> {
     server
         .comments()
         .into_iter()

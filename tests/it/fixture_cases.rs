@@ -1,15 +1,13 @@
 //! Declarative rule cases: every directory under `tests/fixtures/cases/<rule>/<case>/` holds an
 //! `args` file (one argument per line; run in that directory) and `expected.json` (exit code and
 //! the findings: rule, level, project, address, resource environment). Regenerate expectations
-//! after a deliberate change with `PLANGATE_UPDATE_FIXTURES=1 cargo test --test fixture_cases`
+//! after a deliberate change with `PLANGATE_UPDATE_FIXTURES=1 cargo test --test it fixture_cases`
 //! and review the diff.
-
-mod support;
 
 use std::path::{Path, PathBuf};
 
+use crate::binary::{plangate, root, run};
 use serde_json::{json, Value};
-use support::{plangate, root, run};
 
 fn cases() -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -95,7 +93,7 @@ fn every_rule_has_cases() {
     let base = root().join("tests/fixtures/cases");
     for rule in plangate::rules::all() {
         assert!(
-            base.join(rule.id()).is_dir(),
+            base.join(rule.id().as_str()).is_dir(),
             "no fixture cases for {}",
             rule.id()
         );

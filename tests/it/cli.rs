@@ -1,37 +1,48 @@
-//! End-to-end tests of the binary: exit codes, the JSON report's schema, and every input that
-//! must fail closed with exit 2 and a one-line message naming the file.
+//! End-to-end tests of the binary that need more than a command line and its output: the JSON
+//! report's schema, files written or made on the fly, every input that must fail closed with
+//! exit 2 and a one-line message naming the file. Cases that are only arguments, an exit code
+//! and text on stdout/stderr are data: `tests/cmd/*.toml`, run by [`cases_in_tests_cmd`].
 
-mod support;
+use std::path::{Path, PathBuf};
 
-use support::{plangate, root, run};
+use crate::binary::{plangate, root, run};
 
 const INCIDENT: &str = "examples/incidents/wrong-project-destroys-dev";
 
+/// The `tests/cmd/*.toml` cases: each names its arguments, working directory, exit code and
+/// what stdout/stderr must hold (`...` any lines, `[..]` anything within a line).
+/// `TRYCMD=overwrite` rewrites the expected output; review the diff.
 #[test]
-fn the_incident_plan_is_blocked_and_the_clean_plan_passes() {
-    let dir = root().join(INCIDENT);
-    let blocked = run(plangate(&dir).args([
-        "check",
-        "--plan",
-        "plan.json",
-        "--atlantis",
-        "atlantis.yaml",
-        "--project",
-        "rosey-staging",
-    ]));
-    assert_eq!(blocked.code, 1, "{}{}", blocked.stdout, blocked.stderr);
-    assert!(blocked.stdout.contains("BLOCK"), "{}", blocked.stdout);
-    let clean = run(plangate(&dir).args([
-        "check",
-        "--plan",
-        "clean/plan.json",
-        "--atlantis",
-        "atlantis.yaml",
-        "--project",
-        "rosey-staging",
-    ]));
-    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
-    assert!(clean.stdout.contains("PASS"), "{}", clean.stdout);
+fn cases_in_tests_cmd() {
+    assert!(!cmd_cases().is_empty(), "no cases in tests/cmd");
+    trycmd::TestCases::new()
+        .register_bin("plangate", Path::new(env!("CARGO_BIN_EXE_plangate")))
+        .case(root().join("tests/cmd/*.toml"));
+}
+
+/// Every case runs with a cleared environment: trycmd inherits the test's environment unless
+/// a case says `env.inherit = false`, and variables such as `PROJECT_NAME`, `PLANFILE`,
+/// `ATLANTIS_TERRAFORM_VERSION` or `GITHUB_ACTIONS` change what plangate does.
+#[test]
+fn every_cmd_case_clears_the_environment() {
+    for case in cmd_cases() {
+        let text = std::fs::read_to_string(&case).unwrap();
+        assert!(
+            text.lines().any(|l| l.trim() == "env.inherit = false"),
+            "{}: needs `env.inherit = false`",
+            case.display()
+        );
+    }
+}
+
+fn cmd_cases() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("tests/cmd"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    cases.sort();
+    cases
 }
 
 #[test]
@@ -184,64 +195,6 @@ fn several_projects_are_checked_together() {
     );
 }
 
-#[test]
-fn several_plans_need_project_names() {
-    let r = root();
-    let p = format!("{INCIDENT}/plan.json");
-    let out = run(plangate(&r).args(["check", "--plan", &p, "--plan", &p]));
-    assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("PROJECT="), "{}", out.stderr);
-}
-
-#[test]
-fn unknown_project_is_an_error_listing_the_known_ones() {
-    let dir = root().join(INCIDENT);
-    let out = run(plangate(&dir).args([
-        "check",
-        "--plan",
-        "plan.json",
-        "--atlantis",
-        "atlantis.yaml",
-        "--project",
-        "rosey-stagin",
-    ]));
-    assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("rosey-staging"), "{}", out.stderr);
-}
-
-#[test]
-fn plan_from_stdin_only_when_asked() {
-    let dir = root().join(INCIDENT);
-    let plan = std::fs::File::open(dir.join("plan.json")).unwrap();
-    let out = run(plangate(&dir)
-        .args([
-            "check",
-            "--plan",
-            "-",
-            "--env",
-            "staging",
-            "--project",
-            "rosey-staging",
-        ])
-        .stdin(plan));
-    assert_eq!(out.code, 1, "{}", out.stderr);
-}
-
-#[test]
-fn no_plan_is_a_usage_error() {
-    let out = run(plangate(&root()).args(["check", "--env", "staging"]));
-    assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("no plan given"), "{}", out.stderr);
-}
-
-#[test]
-fn bad_arguments_exit_2() {
-    let out = run(plangate(&root()).args(["check", "--format", "yaml"]));
-    assert_eq!(out.code, 2);
-    let out = run(plangate(&root()).args(["explain", "no-such-rule"]));
-    assert_eq!(out.code, 2);
-}
-
 fn good_plan() -> Vec<u8> {
     std::fs::read(root().join(INCIDENT).join("plan.json")).unwrap()
 }
@@ -306,21 +259,6 @@ fn every_fail_closed_input_exits_2_with_a_one_line_reason() {
 }
 
 #[test]
-fn missing_files_and_directories_exit_2() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = run(plangate(tmp.path()).args(["check", "--env", "dev", "--plan", "nope.json"]));
-    assert_eq!(out.code, 2);
-    assert!(
-        out.stderr.contains("nope.json: does not exist"),
-        "{}",
-        out.stderr
-    );
-    let out = run(plangate(tmp.path()).args(["check", "--env", "dev", "--plan", "."]));
-    assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("is a directory"), "{}", out.stderr);
-}
-
-#[test]
 fn byte_order_marks_are_decoded_not_rejected() {
     let tmp = tempfile::tempdir().unwrap();
     let plan = good_plan();
@@ -366,27 +304,6 @@ fn sensitive_values_never_reach_any_output() {
             );
         }
         assert!(out.stdout.contains("(sensitive)"), "{}", out.stdout);
-    }
-}
-
-#[test]
-fn rules_and_explain_document_every_rule() {
-    let out = run(plangate(&root()).args(["rules"]));
-    assert_eq!(out.code, 0);
-    for id in [
-        "cross-env-destroy",
-        "unknown-environment",
-        "untagged-destroy",
-        "incomplete-plan",
-    ] {
-        assert!(out.stdout.contains(id), "{id} missing from `rules`");
-        let explain = run(plangate(&root()).args(["explain", id]));
-        assert_eq!(explain.code, 0);
-        assert!(
-            explain.stdout.contains("## Why"),
-            "{id}: {}",
-            explain.stdout
-        );
     }
 }
 
@@ -483,11 +400,9 @@ fn init_writes_a_starter_policy_that_lint_accepts() {
 
 #[test]
 fn lint_finds_the_atlantis_mistakes_in_the_corpus() {
-    let corpus = root().join("../shared/corpus/atlantis");
-    if !corpus.is_dir() {
-        eprintln!("skipped: {} not found", corpus.display());
+    let Some(corpus) = crate::shared_corpus::dir("atlantis", "SOURCES.md") else {
         return;
-    }
+    };
     // cloudposse/atmos: duplicate names and unknown keys, rejected with file:line.
     let out = run(plangate(&corpus).args(["lint", "cloudposse__atmos__atlantis.yaml"]));
     assert_eq!(out.code, 2);

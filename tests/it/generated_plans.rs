@@ -1,17 +1,30 @@
 //! Generated plans for the property tests, written as real plan JSON and checked through the
 //! library exactly as `plangate check` does.
-#![allow(dead_code)] // Each test binary uses part of this module.
 
 use std::path::Path;
 
-use plangate::check;
 use plangate::input::plan::PlanSource;
-use plangate::input::policy::Policy;
+use plangate::model::intent::DestroyIntent;
 use plangate::model::project::{Project, ProjectPlan};
+use plangate::pipeline;
 use plangate::report::Report;
-use plangate::rules::DestroyIntent;
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use serde_json::{json, Map, Value};
+
+/// `cases` generated cases, after the seeds kept in the test file's sibling
+/// `<module>.proptest-regressions` (tests/it/proptest_report.proptest-regressions). Said
+/// explicitly: by default proptest would look in tests/proptest-regressions/<module>.txt,
+/// since tests/it/ holds a main.rs.
+pub fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
 
 /// Where a resource carries its environment tag.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -221,7 +234,7 @@ pub fn plan_json(plan: &PlanSpec) -> String {
 
 /// Run the checks on plan text as `plangate check --env staging` does, with the built-in policy.
 pub fn check_text(text: &str) -> Report {
-    let policy = Policy::builtin();
+    let policy = pipeline::builtin_policy();
     let path = Path::new("plan.json");
     let source =
         PlanSource::from_bytes(path, text.as_bytes().to_vec()).expect("generated plan decodes");
@@ -242,7 +255,7 @@ pub fn check_text(text: &str) -> Report {
         &policy,
     )
     .expect("generated plan's prior values read")];
-    check::evaluate(&policy, None, &DestroyIntent::default(), &plans)
+    pipeline::evaluate(&policy, None, &DestroyIntent::default(), &plans)
 }
 
 pub fn check(plan: &PlanSpec) -> Report {

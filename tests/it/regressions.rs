@@ -3,12 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use plangate::check;
 use plangate::input::plan::PlanSource;
-use plangate::input::policy::Policy;
+use plangate::model::intent::DestroyIntent;
 use plangate::model::project::{Project, ProjectPlan};
+use plangate::pipeline;
 use plangate::render::{self, Format, Style};
-use plangate::rules::DestroyIntent;
 
 fn inputs(target: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -37,7 +36,7 @@ fn check_plan_bytes(path: &Path, bytes: Vec<u8>) {
         Ok(plan) => plan,
         Err(e) => return assert!(!e.to_string().contains('\n'), "{e}"),
     };
-    let policy = Policy::builtin();
+    let policy = pipeline::builtin_policy();
     let project = Project::resolve(
         &policy,
         "app-staging".into(),
@@ -57,9 +56,9 @@ fn check_plan_bytes(path: &Path, bytes: Vec<u8>) {
         Ok(plan) => vec![plan],
         Err(e) => return assert!(!e.to_string().contains('\n'), "{e}"),
     };
-    let report = check::evaluate(&policy, None, &DestroyIntent::default(), &plans);
+    let report = pipeline::evaluate(&policy, None, &DestroyIntent::default(), &plans);
     for format in [Format::Text, Format::Json] {
-        let _ = render::render(format, &report, Style::default());
+        let _ = render::render(format, &report, &Style::default());
     }
 }
 
@@ -76,7 +75,7 @@ fn kept_policy_inputs_never_panic() {
     for path in inputs("policy") {
         let bytes = std::fs::read(&path).unwrap();
         if let Ok(text) = std::str::from_utf8(&bytes) {
-            let _ = Policy::parse(text, &path).map_err(|e| e.to_string());
+            let _ = pipeline::parse_policy(text, &path).map_err(|e| e.to_string());
         }
     }
 }
@@ -84,7 +83,9 @@ fn kept_policy_inputs_never_panic() {
 #[test]
 fn the_shared_corpus_plans_never_panic() {
     // Real plans (and the corpus's robustness cases) beside the repository, when present.
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/plans");
+    let Some(corpus) = crate::shared_corpus::dir("plans", "INDEX.json") else {
+        return;
+    };
     let mut stack = vec![corpus];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {

@@ -1,9 +1,7 @@
 //! Each incident in INCIDENTS.md has an example under `examples/incidents/` whose plan the gate
 //! blocks with the rule meant for it. These tests keep them blocked.
 
-mod support;
-
-use support::{plangate, root, run};
+use crate::binary::{plangate, root, run};
 
 fn check(example: &str, project: &str, extra: &[&str]) -> (i32, serde_json::Value) {
     let dir = root().join("examples/incidents").join(example);
@@ -130,8 +128,21 @@ fn incident_3_wrong_project_destroys_dev() {
 fn incident_4_name_collision_replaces_prod() {
     let (code, report) = check("name-collision-replaces-prod", "tsdb-prod", &[]);
     assert_eq!(code, 1);
-    assert_eq!(denied_rules(&report), vec!["stateful-replace".to_string()]);
-    let f = &report["findings"][0];
+    // tsdb-prod is a production project, and production is protected by default: the replace is
+    // also a destroy in a protected project.
+    assert_eq!(
+        denied_rules(&report),
+        vec![
+            "protected-project-destroy".to_string(),
+            "stateful-replace".to_string()
+        ]
+    );
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "stateful-replace")
+        .unwrap();
     assert!(
         f["message"]
             .as_str()

@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use plangate::input::atlantis::{load, load_repos_yaml};
 use plangate::{Diagnostic, Error};
@@ -41,10 +41,6 @@ enum Expectation {
 struct Row {
     file: String,
     notes: String,
-}
-
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/atlantis")
 }
 
 /// The rows of SOURCES.md's table: `| # | repo | path | commit | where | local file | notes |`.
@@ -238,14 +234,10 @@ fn check(path: &Path, expected: &Expectation) -> Result<String, String> {
 
 #[test]
 fn corpus_matches_what_atlantis_accepts() {
-    let dir = corpus_dir();
-    let Ok(sources) = fs::read_to_string(dir.join("SOURCES.md")) else {
-        eprintln!(
-            "skipping: no Atlantis corpus at {} (SOURCES.md missing)",
-            dir.display()
-        );
+    let Some(dir) = crate::shared_corpus::dir("atlantis", "SOURCES.md") else {
         return;
     };
+    let sources = fs::read_to_string(dir.join("SOURCES.md")).unwrap();
     let rows = rows(&sources);
     assert!(!rows.is_empty(), "no rows parsed from SOURCES.md");
 

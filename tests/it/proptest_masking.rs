@@ -1,9 +1,9 @@
 //! Masking: a prior value marked sensitive in `before_sensitive`, at whatever depth the mark
 //! sits (the whole object, the tag map, the single key), never appears in any rendered report.
 
-mod common;
-
-use common::{arb_resource, check_text, plan_json_with, PlanSpec, TagPlace};
+use crate::generated_plans::{
+    arb_resource, check_text, config, plan_json_with, PlanSpec, TagPlace,
+};
 use plangate::render::{self, Format, Style};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -37,7 +37,7 @@ fn mark(place: TagPlace, key: &str, depth: Depth) -> Value {
 const DESTROYS: &[&[&str]] = &[&["delete"], &["delete", "create"], &["create", "delete"]];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(config(256))]
 
     #[test]
     fn sensitive_values_never_reach_any_report(
@@ -72,7 +72,7 @@ proptest! {
         let text = plan_json_with(&plan, &|i, _| marks[i].clone());
         let report = check_text(&text);
         for format in [Format::Json, Format::Text] {
-            let out = render::render(format, &report, Style::default()).to_ascii_lowercase();
+            let out = render::render(format, &report, &Style::default()).to_ascii_lowercase();
             for secret in &secrets {
                 prop_assert!(!out.contains(secret.as_str()), "{secret} leaked in {}:\n{out}", format.name());
             }

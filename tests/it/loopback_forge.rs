@@ -2,8 +2,6 @@
 //! (comments and notes with `Link` pagination, create, update, delete, labels, statuses),
 //! every request recorded, and canned failures served first when queued.
 
-#![allow(dead_code)]
-
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

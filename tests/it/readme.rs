@@ -1,5 +1,5 @@
 //! The README's rule reference is generated from the rules' own code; this fails when it is
-//! stale. Regenerate with `PLANGATE_UPDATE_README=1 cargo test --test readme`.
+//! stale. Regenerate with `PLANGATE_UPDATE_README=1 cargo test --test it readme`.
 
 use std::path::Path;
 
@@ -42,7 +42,7 @@ fn readme_rule_reference_is_current() {
             );
             std::fs::write(&path, updated).unwrap();
         } else {
-            panic!("README's rule reference is stale: run `PLANGATE_UPDATE_README=1 cargo test --test readme`");
+            panic!("README's rule reference is stale: run `PLANGATE_UPDATE_README=1 cargo test --test it readme`");
         }
     }
 }

@@ -9,13 +9,7 @@ use plangate::input::plan::PlanSource;
 use serde_json::Value;
 
 fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/plans");
-    if dir.join("INDEX.json").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: {} not found", dir.display());
-        None
-    }
+    crate::shared_corpus::dir("plans", "INDEX.json")
 }
 
 type Counts = BTreeMap<String, u64>;

@@ -1,0 +1,29 @@
+//! The one integration test binary: a module per area, and the helpers they share.
+//!
+//! Helpers: [`binary`] runs the plangate binary with a clean environment; [`generated_plans`]
+//! makes plan JSON for the property tests; [`loopback_forge`] is the fake GitHub/GitLab HTTP
+//! server on 127.0.0.1; [`shared_corpus`] finds `../shared/corpus` or says it is skipped.
+
+mod binary;
+mod generated_plans;
+mod loopback_forge;
+mod shared_corpus;
+
+mod action;
+mod atlantis_corpus;
+mod atlantis_step;
+mod cli;
+mod corpus_plans;
+mod fixture_cases;
+mod forge_github;
+mod forge_gitlab;
+mod hostile_inputs;
+mod incidents;
+mod layering;
+mod markdown_render;
+mod planted_secrets;
+mod proptest_masking;
+mod proptest_report;
+mod readme;
+mod real_programs;
+mod regressions;
