@@ -214,7 +214,9 @@ fn all_plans(
     root: &std::path::Path,
 ) -> Result<Vec<PlanArg>> {
     let atlantis = atlantis.ok_or_else(|| {
-        Error::Usage("--all-plans needs the repository's atlantis.yaml: pass --atlantis PATH".into())
+        Error::Usage(
+            "--all-plans needs the repository's atlantis.yaml: pass --atlantis PATH".into(),
+        )
     })?;
     let mut plans = Vec::new();
     for project in &atlantis.projects {
@@ -226,7 +228,10 @@ fn all_plans(
         };
         let dir = clone.join(&project.dir);
         let names = [
-            crate::integration::atlantis::showfile_name(project.name.as_deref(), &project.workspace),
+            crate::integration::atlantis::showfile_name(
+                project.name.as_deref(),
+                &project.workspace,
+            ),
             "plan.json".to_string(),
         ];
         if let Some(path) = names.iter().map(|n| dir.join(n)).find(|p| p.is_file()) {

@@ -6,7 +6,9 @@ use crate::render::rule_docs;
 use crate::{Error, Result};
 
 pub(super) fn list() -> Result<i32> {
-    write_stdout(&rule_docs::rules_table(super::output::stdout_style().width()))?;
+    write_stdout(&rule_docs::rules_table(
+        super::output::stdout_style().width(),
+    ))?;
     Ok(exit_code(None, Ok(Outcome::Done)))
 }
 

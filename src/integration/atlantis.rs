@@ -438,7 +438,10 @@ mod tests {
 
     #[test]
     fn showfiles_are_named_as_atlantis_names_them() {
-        assert_eq!(showfile_name(Some("app/staging"), "default"), "app::staging-default.json");
+        assert_eq!(
+            showfile_name(Some("app/staging"), "default"),
+            "app::staging-default.json"
+        );
         assert_eq!(showfile_name(None, "blue"), "blue.json");
     }
 

@@ -488,7 +488,11 @@ mod tests {
 
     fn report(projects: Vec<ProjectReport>, findings: Vec<Finding>) -> Report {
         let mut r = Report::lint(&crate::pipeline::builtin_policy(), findings);
-        r.verdict = projects.iter().map(|p| p.verdict).max().unwrap_or(Verdict::Pass);
+        r.verdict = projects
+            .iter()
+            .map(|p| p.verdict)
+            .max()
+            .unwrap_or(Verdict::Pass);
         r.projects = projects;
         r
     }
@@ -507,9 +511,16 @@ mod tests {
         let both = merge(Some(&a), sections(&b_report), Some(7), "0.1.0", 60_000);
         let parsed = parse(&both).unwrap();
         assert_eq!(parsed.pr, Some(7));
-        let names: Vec<&str> = parsed.sections.iter().map(|s| s.state.project.as_str()).collect();
+        let names: Vec<&str> = parsed
+            .sections
+            .iter()
+            .map(|s| s.state.project.as_str())
+            .collect();
         assert_eq!(names, ["app-a", "app-b"], "blocked first");
-        assert!(both.contains("### ⛔ BLOCK · 1 of 2 projects blocked · 1 to delete"), "{both}");
+        assert!(
+            both.contains("### ⛔ BLOCK · 1 of 2 projects blocked · 1 to delete"),
+            "{both}"
+        );
         // app-a's next run passes: only its row and section change.
         let a_passes = report(vec![project("app-a", Verdict::Pass, 0)], vec![]);
         let again = merge(Some(&both), sections(&a_passes), Some(7), "0.1.0", 60_000);
@@ -520,22 +531,35 @@ mod tests {
 
     #[test]
     fn a_name_cannot_end_a_section_or_fake_one() {
-        let nasty = "x[\"<!-- plangate:end --><!-- plangate:project {\\\"project\\\":\\\"evil\\\"} -->\"]";
+        let nasty =
+            "x[\"<!-- plangate:end --><!-- plangate:project {\\\"project\\\":\\\"evil\\\"} -->\"]";
         let comment = render(&blocked("app-a", nasty), None, 60_000);
         let parsed = parse(&comment).unwrap();
         assert_eq!(parsed.sections.len(), 1, "{comment}");
         assert_eq!(parsed.sections[0].state.project, "app-a");
         let merged = merge(Some(&comment), Vec::new(), None, "0.1.0", 60_000);
-        assert_eq!(merged, comment, "a comment read and written again is unchanged");
+        assert_eq!(
+            merged, comment,
+            "a comment read and written again is unchanged"
+        );
     }
 
     #[test]
     fn the_table_has_no_empty_count_columns_and_counts_are_singular_or_plural() {
         let comment = render(&blocked("app-a", "x.a"), None, 60_000);
-        let header = comment.lines().find(|l| l.starts_with("| project")).unwrap();
-        assert_eq!(header, "| project | environment | verdict | delete | blocking rules | plan |");
+        let header = comment
+            .lines()
+            .find(|l| l.starts_with("| project"))
+            .unwrap();
+        assert_eq!(
+            header,
+            "| project | environment | verdict | delete | blocking rules | plan |"
+        );
         assert!(comment.contains("1 of 1 project blocked · 1 to delete"));
-        assert!(comment.contains("Blocking: 1 finding on 1 resource"), "{comment}");
+        assert!(
+            comment.contains("Blocking: 1 finding on 1 resource"),
+            "{comment}"
+        );
     }
 
     #[test]
@@ -543,20 +567,33 @@ mod tests {
         let mut findings = Vec::new();
         for i in 0..400 {
             findings.push(
-                Finding::new("cross-env-destroy", format!("would delete aws_instance.r{i} of a team with a long name"))
-                    .project_name("app-a")
-                    .address(format!("aws_instance.r{i}")),
+                Finding::new(
+                    "cross-env-destroy",
+                    format!("would delete aws_instance.r{i} of a team with a long name"),
+                )
+                .project_name("app-a")
+                .address(format!("aws_instance.r{i}")),
             );
         }
         findings.push(Finding::new("mass-deletion", "400 deletes").project_name("app-a"));
         let r = report(vec![project("app-a", Verdict::Block, 400)], findings);
         let comment = render(&r, None, 4_000);
-        assert!(comment.len() <= 4_000 || comment.contains("Shortened"), "{}", comment.len());
+        assert!(
+            comment.len() <= 4_000 || comment.contains("Shortened"),
+            "{}",
+            comment.len()
+        );
         assert!(comment.contains("Shortened to fit"), "{comment}");
         for rule in ["cross-env-destroy", "mass-deletion"] {
-            assert!(comment.contains(&format!("`{rule}`")), "{rule} kept: {comment}");
+            assert!(
+                comment.contains(&format!("`{rule}`")),
+                "{rule} kept: {comment}"
+            );
         }
-        assert!(comment.contains("400 findings on 400 resources"), "{comment}");
+        assert!(
+            comment.contains("400 findings on 400 resources"),
+            "{comment}"
+        );
         assert_eq!(parse(&comment).unwrap().sections.len(), 1);
     }
 }

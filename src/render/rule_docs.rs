@@ -7,14 +7,22 @@ use crate::rules::{self, Rule};
 /// to `width` columns.
 pub fn rules_table(width: usize) -> String {
     let mut out = String::new();
-    let longest = rules::all().iter().map(|r| r.id().as_str().len()).max().unwrap_or(0);
+    let longest = rules::all()
+        .iter()
+        .map(|r| r.id().as_str().len())
+        .max()
+        .unwrap_or(0);
     for rule in rules::all() {
         out.push_str(&format!(
             "{:<longest$}  {}\n",
             rule.id().as_str(),
             rule.default_level().as_str()
         ));
-        out.push_str(&super::text::wrap(&format!("    {}", rule.summary()), width, "    "));
+        out.push_str(&super::text::wrap(
+            &format!("    {}", rule.summary()),
+            width,
+            "    ",
+        ));
     }
     out
 }

@@ -77,7 +77,11 @@ fn project_lines(project: &crate::report::ProjectReport, color: bool, width: usi
         "{} {}\n",
         verdict_word(project.verdict, color),
         wrap(
-            &format!("{} ({env}): {}", visible(&project.name), counts_line(&project.counts)),
+            &format!(
+                "{} ({env}): {}",
+                visible(&project.name),
+                counts_line(&project.counts)
+            ),
             width.saturating_sub(6),
             INDENT
         )
@@ -275,8 +279,14 @@ mod tests {
                     assert!(line.chars().count() <= width, "{width}: {line:?}");
                 }
                 let plain = strip(&out);
-                assert!(plain.contains("cross-env-destroy"), "rule ids are whole: {plain}");
-                assert!(plain.contains("aws_eks_node_group.nodes[*]"), "names are whole");
+                assert!(
+                    plain.contains("cross-env-destroy"),
+                    "rule ids are whole: {plain}"
+                );
+                assert!(
+                    plain.contains("aws_eks_node_group.nodes[*]"),
+                    "names are whole"
+                );
                 assert!(plain.contains("→ declared intent does not excuse this"));
             }
         }
@@ -296,13 +306,19 @@ mod tests {
             .collect();
         let r = Report::lint(&crate::pipeline::builtin_policy(), findings);
         let out = render(&r, false, 80);
-        assert!(out.contains("... and 50 more findings (50 deny, 0 warn)"), "{out}");
+        assert!(
+            out.contains("... and 50 more findings (50 deny, 0 warn)"),
+            "{out}"
+        );
     }
 
     #[test]
     fn wrap_keeps_words_whole() {
         let out = wrap("aaa bbb ccc ddd", 8, "  ");
         assert_eq!(out, "aaa bbb\n  ccc\n  ddd\n");
-        assert_eq!(wrap("averyveryverylongword x", 5, " "), "averyveryverylongword\n x\n");
+        assert_eq!(
+            wrap("averyveryverylongword x", 5, " "),
+            "averyveryverylongword\n x\n"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! Real programs where the machine has them: Atlantis (installed by
-//! `scripts/e2e/install-atlantis.sh` into the plangate cache) driving plangate end to end, and
-//! OpenTofu (built by `scripts/build-tofu.sh`) writing a plan plangate reads. A program that is
-//! not there is a visible skip; once it is there, its failures fail.
+//! `scripts/e2e/install-atlantis.sh` into the plangate cache) driving plangate end to end, a
+//! real Actions runner (act, `scripts/e2e/install-act.sh`) running the Action and the example
+//! workflow, `scripts/install.sh` against a loopback release server, and OpenTofu (built by
+//! `scripts/build-tofu.sh`) writing a plan plangate reads. A program that is not there is a
+//! visible skip; once it is there, its failures fail.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -24,11 +26,14 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Run a harness script; its own output is shown when it fails.
-fn harness(args: &[&std::ffi::OsStr]) {
+/// Run a harness script; its own output is shown when it fails. The plangate it uses is the
+/// one this test binary was built with.
+fn harness(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) {
     let out = Command::new("python3")
         .args(args)
         .current_dir(root())
+        .env("PLANGATE_BIN", env!("CARGO_BIN_EXE_plangate"))
+        .envs(env.iter().copied())
         .output()
         .expect("python3 runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -47,13 +52,35 @@ fn plangate_inside_a_real_atlantis() {
     let Some(atlantis) = cached("atlantis") else {
         return skip("Atlantis is not installed (scripts/e2e/install-atlantis.sh)");
     };
-    harness(&[
-        "tests/e2e/atlantis/run.py".as_ref(),
-        "--plangate".as_ref(),
-        env!("CARGO_BIN_EXE_plangate").as_ref(),
-        "--atlantis".as_ref(),
-        atlantis.as_os_str(),
-    ]);
+    harness(
+        &[
+            "tests/e2e/atlantis/run.py".as_ref(),
+            "--plangate".as_ref(),
+            env!("CARGO_BIN_EXE_plangate").as_ref(),
+            "--atlantis".as_ref(),
+            atlantis.as_os_str(),
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn the_action_and_the_example_workflow_in_a_real_runner() {
+    let Some(act) = cached("act") else {
+        return skip("act is not installed (scripts/e2e/install-act.sh)");
+    };
+    let act = act.to_string_lossy().to_string();
+    harness(&["tests/e2e/act/run.py".as_ref()], &[("ACT", act.as_str())]);
+}
+
+/// The source-build fallback is left out here (a release build takes minutes); the harness
+/// runs it when asked without that variable.
+#[test]
+fn install_sh_verifies_what_it_downloads() {
+    harness(
+        &["tests/e2e/install/run.py".as_ref()],
+        &[("PLANGATE_E2E_SKIP_SOURCE_BUILD", "1")],
+    );
 }
 
 /// A plan OpenTofu writes now, of the `opentofu-plain` fixture's configuration, is read with the
