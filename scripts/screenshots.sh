@@ -143,6 +143,13 @@ comment_of_example incident-5 empty-collection-mass-delete tenants-prod
 comment_of_example incident-5-declared empty-collection-mass-delete tenants-prod \
   --allow-destroy-in tenants-prod
 
+# A pull request of 14 projects, two blocked: the comment tests/it/pr_comment_snapshots.rs makes
+# and keeps as a snapshot (the insta header, up to the second `---` line, is left out).
+snapshot="$root/tests/it/snapshots/it__pr_comment_snapshots__comment_fourteen_projects.snap"
+[ -f "$snapshot" ] || { echo "no snapshot $snapshot: run cargo test pr_comment_snapshots" >&2; exit 1; }
+awk 'n >= 2 { print } /^---$/ && n < 2 { n++ }' "$snapshot" >"$work/pull-request-14.md"
+render_comment "$work/pull-request-14.md" pull-request-14
+
 # The terminal report, in a real terminal at 80 columns, run as the README's quick start runs it.
 PATH="$(dirname "$plangate"):$PATH"
 export PATH

@@ -1,6 +1,11 @@
 //! Small text helpers every floor may use: one line out of many, a "did you mean" suggestion,
 //! and printable names.
 
+/// `1 resource`, `3 resources`: a count with the word that agrees with it.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Collapse any run of whitespace or control characters into one space, so a message quoting
 /// hostile or multi-line text stays on one line.
 pub fn one_line(text: &str) -> String {

@@ -113,6 +113,9 @@ pub struct CommentArgs {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub forge_timeout: u64,
+    /// One comment for the whole pull request (a section per project), or one per project
+    #[arg(long, value_enum, value_name = "pr|project", default_value = "pr")]
+    pub comment_scope: forge::CommentScope,
 }
 
 impl From<&CommentArgs> for forge::CommentArgs {
@@ -125,6 +128,7 @@ impl From<&CommentArgs> for forge::CommentArgs {
             gitlab_api_url: a.gitlab_api_url.clone(),
             commit_status: a.commit_status,
             forge_timeout: Some(a.forge_timeout),
+            scope: a.comment_scope,
         }
     }
 }

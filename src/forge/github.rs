@@ -16,7 +16,8 @@ use serde_json::{json, Value};
 
 use super::budget::Clock;
 use super::http::{encode_segment, Answer, Api, ApiSpec, Method};
-use super::{ForgeError, GitHubTarget, Settings};
+use super::pr_comment::{self, Store, Written};
+use super::{CommentScope, ForgeError, GitHubTarget, Settings};
 use crate::render::markdown;
 use crate::report::{ProjectReport, Report, Verdict};
 
@@ -128,16 +129,134 @@ pub(crate) async fn labels(
         .collect())
 }
 
-/// One comment per project: updated when ours exists, else created. Returns what the run
-/// should be warned of although the comments were posted.
+/// Our comments, for the one comment per pull request.
+struct Comments<'s, 'a> {
+    session: &'s Session<'a>,
+    login: String,
+}
+
+impl Store for Comments<'_, '_> {
+    async fn ours(&self) -> Result<Vec<Written>, ForgeError> {
+        let path = self.session.repo_route(&format!(
+            "/issues/{}/comments?per_page=100",
+            self.session.target.pr
+        ));
+        let comments = self.session.pages(path).await?;
+        let mut ours = Vec::new();
+        for c in comments
+            .iter()
+            .filter(|c| c.pointer("/user/login").and_then(Value::as_str) == Some(&self.login))
+        {
+            ours.push(written(c)?);
+        }
+        Ok(ours)
+    }
+
+    async fn create(&self, body: &str) -> Result<Written, ForgeError> {
+        let path = self
+            .session
+            .repo_route(&format!("/issues/{}/comments", self.session.target.pr));
+        let created = self
+            .session
+            .call(Method::Post, &path, Some(&json!({ "body": body })))
+            .await?;
+        written(&created.json)
+    }
+
+    async fn update(&self, id: u64, body: &str) -> Result<Option<String>, ForgeError> {
+        let path = self.session.repo_route(&format!("/issues/comments/{id}"));
+        let updated = self
+            .session
+            .call(Method::Patch, &path, Some(&json!({ "body": body })))
+            .await?;
+        Ok(html_url(&updated.json))
+    }
+
+    async fn delete(&self, id: u64) -> Result<(), ForgeError> {
+        let path = self.session.repo_route(&format!("/issues/comments/{id}"));
+        match self.session.call(Method::Delete, &path, None).await {
+            Err(e) if e.status() == Some(404) => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+}
+
+fn written(comment: &Value) -> Result<Written, ForgeError> {
+    Ok(Written {
+        id: comment_id(comment)?,
+        body: comment
+            .get("body")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        url: html_url(comment),
+    })
+}
+
+/// Post the report: one comment for the pull request (`--comment-scope pr`, the default) or
+/// one per project. Returns what the run should be warned of although it was posted.
 pub(crate) async fn publish(
     report: &Report,
     target: &GitHubTarget,
     settings: &Settings,
     clock: Clock,
 ) -> Result<Vec<String>, ForgeError> {
-    let session = Session::open(target, settings, clock)?;
+    let session = Session::open(target, settings, clock.clone())?;
     let login = session.login().await?;
+    if settings.scope == CommentScope::Project {
+        return per_project(report, &session, login, settings).await;
+    }
+    let Some(login) = login else {
+        let store = Comments {
+            session: &session,
+            login: String::new(),
+        };
+        let url = pr_comment::create_only(&store, report, target.pr, settings).await?;
+        statuses(report, &session, url.as_deref(), settings).await?;
+        return Ok(vec![UNKNOWN_AUTHOR.to_string()]);
+    };
+    let store = Comments {
+        session: &session,
+        login,
+    };
+    let url = pr_comment::publish(&store, report, target.pr, settings, &clock).await?;
+    statuses(report, &session, url.as_deref(), settings).await?;
+    Ok(Vec::new())
+}
+
+/// A commit status per project, when asked for.
+async fn statuses(
+    report: &Report,
+    session: &Session<'_>,
+    url: Option<&str>,
+    settings: &Settings,
+) -> Result<(), ForgeError> {
+    if !settings.commit_status {
+        return Ok(());
+    }
+    let mut problems = Vec::new();
+    for project in &report.projects {
+        match status(session, project, url).await {
+            Err(e) if e.is_out_of_time() => return Err(e),
+            Err(e) => problems.push(format!("{}: commit status: {e}", project.name)),
+            Ok(()) => {}
+        }
+    }
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(ForgeError::new(problems.join("; "))),
+    }
+}
+
+/// One comment per project (`--comment-scope project`): updated when ours exists, else
+/// created.
+async fn per_project(
+    report: &Report,
+    session: &Session<'_>,
+    login: Option<String>,
+    settings: &Settings,
+) -> Result<Vec<String>, ForgeError> {
+    let target = session.target;
     let comments = match &login {
         Some(_) => {
             session
@@ -159,7 +278,7 @@ pub(crate) async fn publish(
                 .collect(),
             None => Vec::new(),
         };
-        let url = match upsert(&session, &ours, &body).await {
+        let url = match upsert(session, &ours, &body).await {
             Ok(url) => url,
             Err(e) if e.is_out_of_time() => return Err(e),
             Err(e) => {
@@ -168,7 +287,7 @@ pub(crate) async fn publish(
             }
         };
         if settings.commit_status {
-            match status(&session, project, url.as_deref()).await {
+            match status(session, project, url.as_deref()).await {
                 Err(e) if e.is_out_of_time() => return Err(e),
                 Err(e) => problems.push(format!("{}: commit status: {e}", project.name)),
                 Ok(()) => {}

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 
 use super::budget::Clock;
 use super::http::{encode_segment, Answer, Api, ApiSpec, Method};
-use super::{ForgeError, GitLabTarget, Settings};
+use super::pr_comment::{self, Store, Written};
+use super::{CommentScope, ForgeError, GitLabTarget, Settings};
 use crate::render::markdown;
 use crate::report::{ProjectReport, Report, Verdict};
 
@@ -94,16 +95,126 @@ pub(crate) async fn labels(
         .unwrap_or_default())
 }
 
-/// One note per project: updated when ours exists, else created. Returns what the run should
-/// be warned of although the notes were posted.
+/// Our notes, for the one note per merge request.
+struct Notes<'s, 'a> {
+    session: &'s Session<'a>,
+    me: Option<u64>,
+}
+
+impl Store for Notes<'_, '_> {
+    async fn ours(&self) -> Result<Vec<Written>, ForgeError> {
+        let Some(me) = self.me else {
+            return Ok(Vec::new());
+        };
+        let notes = self
+            .session
+            .api
+            .all_pages(
+                self.session
+                    .mr_route("/notes?per_page=100&sort=asc&order_by=created_at"),
+            )
+            .await?;
+        let mut ours = Vec::new();
+        for n in notes.iter().filter(|n| {
+            n.get("system").and_then(Value::as_bool) != Some(true)
+                && n.pointer("/author/id").and_then(Value::as_u64) == Some(me)
+        }) {
+            ours.push(written(n)?);
+        }
+        Ok(ours)
+    }
+
+    async fn create(&self, body: &str) -> Result<Written, ForgeError> {
+        let created = self
+            .session
+            .call(
+                Method::Post,
+                &self.session.mr_route("/notes"),
+                Some(&json!({ "body": body })),
+            )
+            .await?;
+        written(&created.json)
+    }
+
+    async fn update(&self, id: u64, body: &str) -> Result<Option<String>, ForgeError> {
+        self.session
+            .call(
+                Method::Put,
+                &self.session.mr_route(&format!("/notes/{id}")),
+                Some(&json!({ "body": body })),
+            )
+            .await?;
+        Ok(None)
+    }
+
+    async fn delete(&self, id: u64) -> Result<(), ForgeError> {
+        let path = self.session.mr_route(&format!("/notes/{id}"));
+        match self.session.call(Method::Delete, &path, None).await {
+            Err(e) if e.status() == Some(404) => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+}
+
+fn written(note: &Value) -> Result<Written, ForgeError> {
+    Ok(Written {
+        id: note_id(note)?,
+        body: note
+            .get("body")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        url: None,
+    })
+}
+
+/// Post the report: one note for the merge request (`--comment-scope pr`, the default) or one
+/// per project. Returns what the run should be warned of although it was posted.
 pub(crate) async fn publish(
     report: &Report,
     target: &GitLabTarget,
     settings: &Settings,
     clock: Clock,
 ) -> Result<Vec<String>, ForgeError> {
-    let session = Session::open(target, settings, clock)?;
+    let session = Session::open(target, settings, clock.clone())?;
     let me = session.user_id().await?;
+    if settings.scope == CommentScope::Project {
+        return per_project(report, &session, me, settings).await;
+    }
+    let store = Notes {
+        session: &session,
+        me,
+    };
+    match me {
+        Some(_) => pr_comment::publish(&store, report, target.mr, settings, &clock).await?,
+        None => pr_comment::create_only(&store, report, target.mr, settings).await?,
+    };
+    if settings.commit_status {
+        let mut problems = Vec::new();
+        for project in &report.projects {
+            match status(&session, project).await {
+                Err(e) if e.is_out_of_time() => return Err(e),
+                Err(e) => problems.push(format!("{}: commit status: {e}", project.name)),
+                Ok(()) => {}
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ForgeError::new(problems.join("; ")));
+        }
+    }
+    Ok(match me {
+        Some(_) => Vec::new(),
+        None => vec![UNKNOWN_AUTHOR.to_string()],
+    })
+}
+
+/// One note per project (`--comment-scope project`): updated when ours exists, else created.
+async fn per_project(
+    report: &Report,
+    session: &Session<'_>,
+    me: Option<u64>,
+    settings: &Settings,
+) -> Result<Vec<String>, ForgeError> {
     let notes = match me {
         Some(_) => {
             session
@@ -126,7 +237,7 @@ pub(crate) async fn publish(
                 .collect(),
             None => Vec::new(),
         };
-        match upsert(&session, &ours, &body).await {
+        match upsert(session, &ours, &body).await {
             Err(e) if e.is_out_of_time() => return Err(e),
             Err(e) => {
                 problems.push(format!("{}: {e}", project.name));
@@ -135,7 +246,7 @@ pub(crate) async fn publish(
             Ok(()) => {}
         }
         if settings.commit_status {
-            match status(&session, project).await {
+            match status(session, project).await {
                 Err(e) if e.is_out_of_time() => return Err(e),
                 Err(e) => problems.push(format!("{}: commit status: {e}", project.name)),
                 Ok(()) => {}

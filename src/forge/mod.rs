@@ -11,6 +11,7 @@ pub mod budget;
 pub mod github;
 pub mod gitlab;
 pub mod http;
+mod pr_comment;
 mod redact;
 
 use std::fmt;
@@ -20,6 +21,7 @@ use crate::report::Report;
 use budget::{seconds, Clock};
 pub use budget::{TimeBudget, DEFAULT_FORGE_TIMEOUT};
 pub use http::RetryPolicy;
+pub use pr_comment::Settle;
 
 /// What the command line says about the pull request and its comment.
 #[derive(Debug, Clone, Default)]
@@ -37,6 +39,18 @@ pub struct CommentArgs {
     pub commit_status: bool,
     /// `--forge-timeout`: seconds all the forge work of the run may take together (default 60).
     pub forge_timeout: Option<u64>,
+    /// `--comment-scope`: one comment for the pull request (default) or one per project.
+    pub scope: CommentScope,
+}
+
+/// How many comments a pull request gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CommentScope {
+    /// One comment for the whole pull request, a section per project (`plangate:v2`)
+    #[default]
+    Pr,
+    /// One comment per project (`plangate:v1`)
+    Project,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -168,6 +182,9 @@ pub struct Settings {
     pub forge_time: TimeBudget,
     /// Size budget of one comment, in bytes.
     pub budget: usize,
+    pub scope: CommentScope,
+    /// How long a run waits before it reads the pull-request comment back.
+    pub settle: Settle,
 }
 
 impl Default for Settings {
@@ -182,6 +199,8 @@ impl Default for Settings {
             timeout: Duration::from_secs(30),
             forge_time: TimeBudget::default(),
             budget: crate::render::markdown::DEFAULT_BUDGET,
+            scope: CommentScope::Pr,
+            settle: Settle::default(),
         }
     }
 }
@@ -207,6 +226,8 @@ impl Settings {
             commit_status: args.commit_status,
             retry,
             forge_time: TimeBudget::new(forge_time),
+            scope: args.scope,
+            settle: Settle::from_env(env),
             ..Settings::default()
         };
         let in_ci = env("ATLANTIS_TERRAFORM_VERSION").is_some() || env("GITHUB_ACTIONS").is_some();
@@ -479,8 +500,8 @@ pub fn intent_from_labels(labels: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Post the report: one comment per project, created or updated in place, and commit statuses
-/// if asked. Every problem is returned as one line; the caller has already written the report
+/// Post the report: the pull request's one comment (or one per project with
+/// `--comment-scope project`), created or updated in place, and commit statuses if asked. Every problem is returned as one line; the caller has already written the report
 /// to stdout and its `--output` files, so nothing is lost because of one.
 pub fn publish(report: &Report, settings: &Settings) -> Result<(), ForgeError> {
     let mut problems = Vec::new();

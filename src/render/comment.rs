@@ -35,17 +35,39 @@ pub struct SectionState {
     pub verdict: Verdict,
     #[serde(default)]
     pub environment: Option<String>,
-    #[serde(default)]
+    /// Only the actions the plan has are written.
+    #[serde(default, serialize_with = "nonzero_counts")]
     pub counts: Counts,
     /// The rules that block it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<String>,
     /// One line per blocking rule with counts: what the section shrinks to for lack of room.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub summary: Vec<String>,
     /// The length of the section's body in bytes.
     #[serde(default)]
     pub len: usize,
+    /// When the forge wrote it (milliseconds since 1970; 0 when never posted): of two sections
+    /// of one project, the later one is kept.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub written: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The counts without the zeros: they are read back with every missing action at 0.
+fn nonzero_counts<S: serde::Serializer>(counts: &Counts, s: S) -> Result<S::Ok, S::Error> {
+    let all = serde_json::to_value(counts).map_err(serde::ser::Error::custom)?;
+    let nonzero: serde_json::Map<String, serde_json::Value> = all
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, n)| n.as_u64() != Some(0))
+        .map(|(k, n)| (k.clone(), n.clone()))
+        .collect();
+    nonzero.serialize(s)
 }
 
 /// One project's part of the comment.
@@ -97,11 +119,9 @@ pub fn sections(report: &Report) -> Vec<Section> {
                         .filter(|f| f.rule.as_str() == rule)
                         .collect();
                     format!(
-                        "{}: {} {} on {}",
+                        "{}: {}",
                         code(rule),
-                        of_rule.len(),
-                        plural(of_rule.len(), "finding", "findings"),
-                        resources(markdown::instances(&of_rule))
+                        markdown::findings_on(of_rule.len(), markdown::instances(&of_rule))
                     )
                 })
                 .collect();
@@ -115,6 +135,7 @@ pub fn sections(report: &Report) -> Vec<Section> {
                     rules,
                     summary,
                     len: body.len(),
+                    written: 0,
                 },
                 body,
             }
@@ -446,10 +467,6 @@ fn destroys(c: &Counts) -> String {
     } else {
         parts.join(", ")
     }
-}
-
-fn resources(n: usize) -> String {
-    format!("{n} {}", plural(n, "resource", "resources"))
 }
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {

@@ -284,6 +284,15 @@ fn levels_line(deny: usize, warn: usize) -> String {
     format!("{deny} deny, {warn} warn")
 }
 
+/// `3 findings on 2 resources`, or `1 finding` when they name no resource.
+pub(super) fn findings_on(findings: usize, resources: usize) -> String {
+    let head = format!("{findings} {}", plural(findings, "finding", "findings"));
+    match resources {
+        0 => head,
+        n => format!("{head} on {n} {}", plural(n, "resource", "resources")),
+    }
+}
+
 /// How many distinct resource instances findings name (a project-wide finding names none).
 pub(super) fn instances(findings: &[&Finding]) -> usize {
     let mut addresses: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
@@ -310,11 +319,8 @@ fn deny_section(deny: &[&Finding], detail: Detail) -> String {
         return String::new();
     }
     let mut out = format!(
-        "#### Blocking: {} {} on {} {}\n",
-        deny.len(),
-        plural(deny.len(), "finding", "findings"),
-        instances(deny),
-        plural(instances(deny), "resource", "resources")
+        "#### Blocking: {}\n",
+        findings_on(deny.len(), instances(deny))
     );
     let mut by_env: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
     for f in deny {
@@ -335,7 +341,7 @@ fn deny_section(deny: &[&Finding], detail: Detail) -> String {
         out.push('\n');
     }
     for next in nexts {
-        let _ = writeln!(out, "> **Next:** {}", text(next));
+        let _ = writeln!(out, "> **Next:** {}", inline(next));
     }
     out.push('\n');
     out
@@ -346,11 +352,8 @@ fn warn_section(warn: &[&Finding], detail: Detail) -> String {
         return String::new();
     }
     let mut out = format!(
-        "#### Warnings: {} {} on {} {}\n\n",
-        warn.len(),
-        plural(warn.len(), "finding", "findings"),
-        instances(warn),
-        plural(instances(warn), "resource", "resources")
+        "#### Warnings: {}\n\n",
+        findings_on(warn.len(), instances(warn))
     );
     if detail == Detail::Hidden {
         out.push_str("Not listed here for lack of room: see the job log.\n\n");
@@ -610,6 +613,23 @@ pub fn text(s: &str) -> String {
         }
     }
     out
+}
+
+/// Our own text that marks names with backticks (`plangate:destroy:app`): each marked part a
+/// code span, the rest [`text`]. Unbalanced backticks make it all text.
+pub fn inline(s: &str) -> String {
+    let parts: Vec<&str> = s.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        return text(s);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| match i % 2 {
+            1 => code(part),
+            _ => text(part),
+        })
+        .collect()
 }
 
 /// A code span that holds any text exactly: the fence is longer than any backtick run inside.

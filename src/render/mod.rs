@@ -73,6 +73,6 @@ pub fn render(format: Format, report: &Report, style: &Style) -> String {
         Format::Atlantis => atlantis::render(report, style.note.as_deref()),
         Format::Sarif => sarif::render(report),
         Format::GithubAnnotations => annotations::annotations(report),
-        Format::Markdown => markdown::render(report),
+        Format::Markdown => comment::render(report, None, markdown::DEFAULT_BUDGET),
     }
 }

@@ -81,7 +81,7 @@ rules:
             let min_instances = options.min_instances.unwrap_or(DEFAULT_MIN_INSTANCES);
             let min_fraction = options.min_fraction.unwrap_or(DEFAULT_MIN_FRACTION);
             // Per address pattern: (instances before the plan, instances deleted by a key/index).
-            let mut collections: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+            let mut collections: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
             let mut reasons: BTreeMap<String, &str> = BTreeMap::new();
             for change in plan
                 .plan
@@ -101,12 +101,13 @@ rules:
                         .as_deref()
                         .filter(|r| COLLAPSE_REASONS.contains(r))
                     {
-                        entry.1 += 1;
+                        entry.1.push(change.address.to_string());
                         reasons.insert(pattern, reason);
                     }
                 }
             }
-            for (pattern, (before, deleted)) in collections {
+            for (pattern, (before, instances)) in collections {
+                let deleted = instances.len();
                 if deleted == 0 || before < min_instances {
                     continue;
                 }
@@ -129,6 +130,7 @@ rules:
                 .address(pattern)
                 .action(Action::Delete);
                 finding.instances = deleted;
+                finding.addresses = instances;
                 if ctx.intent.covers(ctx.policy, &plan.project) {
                     finding.message.push_str(&format!(
                         "; destroy intent declared ({})",

@@ -81,10 +81,10 @@ rules:
                 Finding::new(
                     self.id(),
                     format!(
-                        "destroy intent was declared for {}, but project {} ({env}) would destroy {} resources ({})",
+                        "destroy intent was declared for {}, but project {} ({env}) would destroy {} ({})",
                         ctx.intent.describe(),
                         plan.project.name,
-                        plan.destroyed.len(),
+                        crate::text::count(plan.destroyed.len(), "resource", "resources"),
                         address_list(plan.destroyed.iter().map(|d| plan.change(d).address.as_ref()), 5)
                     ),
                 )

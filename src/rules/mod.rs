@@ -85,10 +85,8 @@ pub fn next_step(rule: &dyn Rule, project: Option<&str>) -> String {
         WayOut::Intent => format!(
             "if the destroy is meant, declare it: add the pull-request label `plangate:destroy:{target}` (locally `--allow-destroy-in {target}`)"
         ),
-        WayOut::Approval => format!(
-            "declared intent does not excuse this: it needs an approval by a policy approver, or a change of `rules.{}` in the trusted policy",
-            rule.id()
-        ),
+        // The same words for every rule, so that a report says it once.
+        WayOut::Approval => "declared intent does not excuse this: it needs an approval by an approver the trusted policy names, or a change of the rule's level under `rules:` in the trusted policy".to_string(),
         WayOut::Fix(text) => text.replace("{project}", target),
     }
 }

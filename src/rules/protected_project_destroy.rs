@@ -35,9 +35,9 @@ make there. A protected project destroys nothing unless someone says, in the pul
 this is the point.
 
 ## Example
-`project payments-prod (production) is protected and its plan would delete 2 resources
-(aws_db_instance.main, aws_s3_bucket.assets); declare the intent with --allow-destroy-in
-payments-prod`: blocked.
+`project payments-prod (production) is protected and its plan would destroy 2 resources
+(aws_db_instance.main, aws_s3_bucket.assets)`: blocked, until the pull request declares the
+destroy with the label `plangate:destroy:payments-prod`.
 
 ## Levels
 `deny` by default; `warn` for a project with declared intent (`--allow-destroy-in`,
@@ -76,9 +76,9 @@ projects:
             let mut finding = Finding::new(
                 self.id(),
                 format!(
-                    "project {} ({env}) is protected and its plan would destroy {} resources ({addresses})",
+                    "project {} ({env}) is protected and its plan would destroy {} ({addresses})",
                     plan.project.name,
-                    plan.destroyed.len()
+                    crate::text::count(plan.destroyed.len(), "resource", "resources")
                 ),
             )
             .project(plan);
@@ -88,11 +88,6 @@ projects:
                     ctx.intent.describe()
                 ));
                 finding = finding.at_most(Level::Warn);
-            } else {
-                finding.message.push_str(&format!(
-                    "; declare the intent with --allow-destroy-in {}",
-                    plan.project.name
-                ));
             }
             out.push(finding);
         }

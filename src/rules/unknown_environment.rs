@@ -74,8 +74,8 @@ rules:
                 finding = finding.at_most(Level::Warn);
             } else {
                 finding.message.push_str(&format!(
-                    " (the plan destroys {} resources, so this blocks)",
-                    plan.destroyed.len()
+                    " (the plan destroys {}, so this blocks)",
+                    crate::text::count(plan.destroyed.len(), "resource", "resources")
                 ));
             }
             out.push(finding);

@@ -64,7 +64,8 @@ fn check(
         Flavor::GitHub => "GITHUB_TOKEN",
         Flavor::GitLab => "GITLAB_TOKEN",
     };
-    let mut vars = vec![(token_var, TOKEN)];
+    // The comment is read back at once: these tests time the waits of the requests.
+    let mut vars = vec![(token_var, TOKEN), ("PLANGATE_COMMENT_SETTLE_MS", "0")];
     vars.extend_from_slice(env);
     plangate_within(dir, &all, &vars, KILL_AFTER)
 }

@@ -34,7 +34,7 @@ fn plangate_comments(server: &FakeServer) -> Vec<crate::loopback_forge::Comment>
     server
         .comments()
         .into_iter()
-        .filter(|c| c.author == BOT_LOGIN && c.body.starts_with("<!-- plangate:v1 "))
+        .filter(|c| c.author == BOT_LOGIN && c.body.starts_with("<!-- plangate:v"))
         .collect()
 }
 
@@ -82,13 +82,18 @@ fn first_run_creates_second_run_updates_the_same_comment() {
         .filter(|r| r.method == "POST")
         .count();
     assert_eq!(posts, 1);
-    // Every page was read: the comment list spans three pages of two.
-    let pages = server
+    // Every page was read, every time: the comment list spans three pages of two.
+    let pages: Vec<String> = server
         .requests()
         .iter()
         .filter(|r| r.method == "GET" && r.path().ends_with("/issues/7/comments"))
-        .count();
-    assert_eq!(pages, 3);
+        .map(|r| r.target.clone())
+        .collect();
+    assert!(
+        pages.len() >= 3 && pages.len().is_multiple_of(3),
+        "whole listings only: {pages:?}"
+    );
+    assert!(pages.iter().any(|t| t.contains("page=3")), "{pages:?}");
 
     // The same PR, a new plan: the comment is updated, not duplicated.
     server.clear_requests();
@@ -369,13 +374,100 @@ fn copies_left_by_an_interrupted_run_are_folded_into_one() {
     let keep = server.add_comment(BOT_LOGIN, old);
     server.add_comment(BOT_LOGIN, old);
     let prod = server.add_comment(BOT_LOGIN, other);
-    let out = check(&server, dir.path(), &spec, &["--format", "markdown"]);
+    let args = ["--comment-scope", "project", "--format", "markdown"];
+    let out = check(&server, dir.path(), &spec, &args);
     assert_eq!(out.status.code(), Some(1));
-    // stdout is the same Markdown that was posted.
-    let stdout = String::from_utf8_lossy(&out.stdout);
     let ours = plangate_comments(&server);
     assert_eq!(ours.len(), 2, "one per project");
     let staging = ours.iter().find(|c| c.id == keep).unwrap();
-    assert_eq!(staging.body, stdout.as_ref());
+    assert!(staging.body.starts_with("<!-- plangate:v1 "));
+    assert!(staging.body.contains("cross-env-destroy"));
     assert!(ours.iter().any(|c| c.id == prod && c.body == other));
+}
+
+#[test]
+fn the_pull_request_comment_replaces_the_per_project_comments_of_its_projects() {
+    let server = FakeServer::start(Flavor::GitHub);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), "plan.json", BLOCKING_PLAN);
+    let spec = format!("app-staging={}", plan.display());
+    let old = "<!-- plangate:v1 {\"project\":\"app-staging\",\"plan_sha256\":\"0\"} -->\nold";
+    let other =
+        "<!-- plangate:v1 {\"project\":\"app-prod\",\"plan_sha256\":\"0\"} -->\nother project";
+    server.add_comment(BOT_LOGIN, old);
+    let prod = server.add_comment(BOT_LOGIN, other);
+    let out = check(&server, dir.path(), &spec, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let ours = plangate_comments(&server);
+    assert_eq!(ours.len(), 2, "{ours:?}");
+    // app-prod was not checked by this run: its own comment stays until its run.
+    assert!(ours.iter().any(|c| c.id == prod && c.body == other));
+    let v2 = ours
+        .iter()
+        .find(|c| c.body.starts_with("<!-- plangate:v2 {\"pr\":7} -->"))
+        .expect("the pull request's comment");
+    assert!(
+        v2.body.contains("| `app-staging` | staging | ⛔ block |"),
+        "{}",
+        v2.body
+    );
+}
+
+#[test]
+fn labels_are_read_with_commenting_off_and_nothing_is_posted() {
+    let server = FakeServer::start(Flavor::GitHub);
+    let dir = tempfile::tempdir().unwrap();
+    // A production project deleting its own resource: protected, unless the destroy is
+    // declared.
+    let plan = write_plan(
+        dir.path(),
+        "plan.json",
+        r#"{"format_version":"1.2","terraform_version":"1.9.0","complete":true,
+ "resource_changes":[{"address":"aws_sqs_queue.jobs","mode":"managed","type":"aws_sqs_queue","name":"jobs",
+  "change":{"actions":["delete"],"before":{"tags":{"env":"production"}},"after":null}}]}"#,
+    );
+    let spec = format!("app-production={}", plan.display());
+    let api = server.github_api();
+    let args = [
+        "check",
+        "--plan",
+        &spec,
+        "--comment",
+        "off",
+        "--repo",
+        "acme/infra",
+        "--pr",
+        "7",
+        "--github-api-url",
+        &api,
+    ];
+    let env = [("GITHUB_TOKEN", TOKEN)];
+    let undeclared = plangate(dir.path(), &args, &env);
+    assert_eq!(
+        undeclared.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&undeclared.stdout)
+    );
+    server.state.lock().unwrap().labels = vec!["plangate:destroy:app-production".into()];
+    let declared = plangate(dir.path(), &args, &env);
+    assert_eq!(
+        declared.status.code(),
+        Some(0),
+        "the label declares the destroy: {}",
+        String::from_utf8_lossy(&declared.stdout)
+    );
+    let requests = server.requests();
+    assert!(requests
+        .iter()
+        .any(|r| r.method == "GET" && r.path().ends_with("/issues/7/labels")));
+    assert!(
+        requests.iter().all(|r| r.method == "GET"),
+        "nothing posted with --comment off: {:?}",
+        requests
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path()))
+            .collect::<Vec<_>>()
+    );
+    assert!(server.comments().is_empty());
 }

@@ -35,7 +35,7 @@ fn our_notes(server: &FakeServer) -> Vec<crate::loopback_forge::Comment> {
     server
         .comments()
         .into_iter()
-        .filter(|c| c.author == BOT_LOGIN && c.body.starts_with("<!-- plangate:v1 "))
+        .filter(|c| c.author == BOT_LOGIN && c.body.starts_with("<!-- plangate:v"))
         .collect()
 }
 

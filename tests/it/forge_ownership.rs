@@ -8,7 +8,9 @@ use crate::loopback_forge::{
     plangate, write_plan, Comment, FakeServer, Flavor, BLOCKING_PLAN, BOT_LOGIN, TOKEN,
 };
 
-const MARKER: &str = "<!-- plangate:v1 {\"project\":\"app-staging\",\"plan_sha256\":\"0\"} -->\n";
+/// The marker of the pull request's comment, on GitHub (pull request 7) and GitLab (5).
+const MARKER: &str = "<!-- plangate:v2 {\"pr\":7} -->\n";
+const GL_MARKER: &str = "<!-- plangate:v2 {\"pr\":5} -->\n";
 
 fn github_check(server: &FakeServer, env: &[(&str, &str)]) -> Output {
     let dir = tempfile::tempdir().unwrap();
@@ -208,9 +210,9 @@ fn with_an_identity_our_comment_is_updated_and_only_our_copies_removed() {
 fn a_gitlab_token_that_cannot_read_its_user_only_creates() {
     let server = FakeServer::start(Flavor::GitLab);
     server.state.lock().unwrap().user_refused = true;
-    let theirs_body = format!("{MARKER}pasted");
+    let theirs_body = format!("{GL_MARKER}pasted");
     let theirs = server.add_comment("mallory", &theirs_body);
-    let old_body = format!("{MARKER}an older run");
+    let old_body = format!("{GL_MARKER}an older run");
     let old = server.add_comment(BOT_LOGIN, &old_body);
     let out = gitlab_check(&server);
     let err = stderr(&out);
@@ -229,10 +231,10 @@ fn a_gitlab_token_that_cannot_read_its_user_only_creates() {
 #[test]
 fn a_gitlab_token_that_knows_its_user_updates_its_own_note_only() {
     let server = FakeServer::start(Flavor::GitLab);
-    let theirs_body = format!("{MARKER}pasted before ours");
+    let theirs_body = format!("{GL_MARKER}pasted before ours");
     let theirs = server.add_comment("mallory", &theirs_body);
-    let ours = server.add_comment(BOT_LOGIN, &format!("{MARKER}old"));
-    let copy = server.add_comment(BOT_LOGIN, &format!("{MARKER}old copy"));
+    let ours = server.add_comment(BOT_LOGIN, &format!("{GL_MARKER}old"));
+    let copy = server.add_comment(BOT_LOGIN, &format!("{GL_MARKER}old copy"));
     let out = gitlab_check(&server);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");

@@ -586,9 +586,13 @@ pub fn write_plan(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 /// Run the binary in `dir` with exactly the given environment (nothing inherited but PATH),
-/// retrying without waiting, and at most two minutes.
+/// retrying without waiting, reading the comment back after 20-40 ms, and at most two
+/// minutes.
 pub fn plangate(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut with_backoff = vec![("PLANGATE_HTTP_BACKOFF_MS", "0")];
+    let mut with_backoff = vec![
+        ("PLANGATE_HTTP_BACKOFF_MS", "0"),
+        ("PLANGATE_COMMENT_SETTLE_MS", "20"),
+    ];
     with_backoff.extend_from_slice(env);
     plangate_within(dir, args, &with_backoff, Duration::from_secs(120)).0
 }

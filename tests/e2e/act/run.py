@@ -532,9 +532,24 @@ class Checks:
             print(f"ok   {name}")
 
 
-def marker_project(body):
-    m = re.match(r"<!-- plangate:v1 (\{.*?\}) -->", body)
-    return json.loads(m.group(1))["project"] if m else None
+def pr_marker(body):
+    """The pull request a comment of plangate's is for (its first line), else None."""
+    m = re.match(r"<!-- plangate:v2 (\{.*?\}) -->", body)
+    return json.loads(m.group(1)).get("pr") if m else None
+
+
+def sections(body):
+    """The project sections of the pull request's comment: project -> (hidden state, body)."""
+    out = {}
+    for m in re.finditer(r"<!-- plangate:project (\{.*?\}) -->\n", body):
+        state = json.loads(m.group(1))
+        start = m.end()
+        out[state["project"]] = (state, body[start:start + state["len"]])
+    return out
+
+
+def table_row(body, project):
+    return next((line for line in body.splitlines() if line.startswith(f"| `{project}` |")), None)
 
 
 def isolate(act, binary):
@@ -706,21 +721,29 @@ def main():
 
         def comments1():
             comments = stand.comments()
-            ours = [c for c in comments if marker_project(c["body"])]
-            by_project = {marker_project(c["body"]): c for c in ours}
-            assert sorted(by_project) == ["app-production", "app-staging"] and len(ours) == 2, [c["body"][:80] for c in comments]
-            assert all(c["user"] == BOT for c in ours)
-            staging = by_project["app-staging"]["body"]
-            assert "BLOCK" in staging and "cross-env-destroy" in staging and "aws_eks_cluster.cluster" in staging, staging
-            assert "WARN" in by_project["app-production"]["body"], by_project["app-production"]["body"]
+            ours = [c for c in comments if pr_marker(c["body"]) == PR]
+            assert len(ours) == 1, [c["body"][:80] for c in comments]
+            assert ours[0]["user"] == BOT
+            body = ours[0]["body"]
+            by_project = sections(body)
+            assert sorted(by_project) == ["app-production", "app-staging"], body
+            state, staging = by_project["app-staging"]
+            assert state["verdict"] == "block", state
+            assert "cross-env-destroy" in staging and "aws_eks_cluster.cluster" in staging, staging
+            assert by_project["app-production"][0]["verdict"] == "warn", by_project["app-production"]
+            assert "| `app-staging` | staging | ⛔ block |" in body, body
+            assert body.splitlines()[1].startswith("### ⛔ BLOCK · 1 of 2 projects blocked"), body
             assert comments[0] == {"id": human["id"], "body": "Looks fine to me, waiting for the plan.", "user": "octocat"}
+            # The two jobs run at the same time: both may create the comment, then fold the
+            # copies into one.
             posts = [r for r in requests1 if r[0] == "POST" and r[1].endswith(f"/issues/{PR}/comments")]
-            assert len(posts) == 2, posts
+            assert 1 <= len(posts) <= 2, posts
+            assert len(comments) == 2, [c["body"][:80] for c in comments]
             # Every request was known to the stand-in, carried the token and succeeded.
             assert not stand.gh.unknown, stand.gh.unknown
             assert all(r[2] < 400 for r in requests1), [r for r in requests1 if r[2] >= 400]
             assert TOKEN not in run1.raw, "the token is in act's log"
-        checks.check("one comment per project posted to the stand-in, others' comments untouched", comments1)
+        checks.check("one comment for the pull request with a section per project, others' comments untouched", comments1)
 
         def statuses1():
             got = sorted((s["context"], s["state"], s["sha"]) for s in stand.statuses())
@@ -736,9 +759,9 @@ def main():
         head2 = git(ws, "rev-parse", "HEAD")
         stand.set_head(head2)
         stand.clear()
-        ids_before = {marker_project(c["body"]): c["id"] for c in stand.comments() if marker_project(c["body"])}
-        staging_marker1 = next(re.match(r"<!-- plangate:v1 .*?-->", c["body"]).group(0)
-                               for c in stand.comments() if marker_project(c["body"]) == "app-staging")
+        ids_before = [c["id"] for c in stand.comments() if pr_marker(c["body"]) == PR]
+        staging_plan1 = next(sections(c["body"])["app-staging"][0]["plan_sha256"]
+                             for c in stand.comments() if pr_marker(c["body"]) == PR)
         started = time.monotonic()
         run2 = run_act(act, ws, event(head2), refs, locals_, stand, tmp, os.path.join(tmp, "home"))
         print(f"     (act run 2 took {time.monotonic() - started:.0f}s, exit {run2.code})")
@@ -770,18 +793,22 @@ def main():
         def comments2():
             comments = stand.comments()
             requests = stand.requests()
-            ours = {marker_project(c["body"]): c for c in comments if marker_project(c["body"])}
-            assert {k: v["id"] for k, v in ours.items()} == ids_before, (ours.keys(), ids_before)
-            body = ours["app-staging"]["body"]
-            assert "PASS" in body and "5 to delete" in body and "BLOCK" not in body, body
-            assert re.match(r"<!-- plangate:v1 .*?-->", body).group(0) != staging_marker1, "the comment still names run 1's plan"
+            ours = [c for c in comments if pr_marker(c["body"]) == PR]
+            assert [c["id"] for c in ours] == ids_before, (ours, ids_before)
+            body = ours[0]["body"]
+            state, _ = sections(body)["app-staging"]
+            assert state["verdict"] in ("pass", "warn") and state["counts"]["delete"] == 5, state
+            assert state["plan_sha256"] != staging_plan1, "the comment still names run 1's plan"
+            row = table_row(body, "app-staging")
+            assert row and "⛔" not in row and "| 5 |" in row, row
+            assert "BLOCK" not in body.splitlines()[1], body
             assert not [r for r in requests if r[0] == "POST" and r[1].endswith("/comments")], "a new comment instead of an update"
-            assert [r for r in requests if r[0] == "PATCH"], "the staging comment was not updated"
+            assert [r for r in requests if r[0] == "PATCH"], "the comment was not updated"
             assert not stand.gh.unknown and all(r[2] < 400 for r in requests), (stand.gh.unknown, requests)
-            assert len(comments) == 3
+            assert len(comments) == 2
             got = sorted((s["context"], s["state"]) for s in stand.statuses() if s["sha"] == head2)
             assert got == [("plangate/app-production", "success"), ("plangate/app-staging", "success")], got
-        checks.check("run 2: the comments are updated in place, statuses on the new head", comments2)
+        checks.check("run 2: the comment is updated in place, statuses on the new head", comments2)
 
         # Run 3 (opt-in: a release build of plangate in each job): the action at a ref whose
         # scripts/checksums.txt pins nothing for its version builds its own checkout.

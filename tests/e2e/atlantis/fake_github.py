@@ -16,6 +16,7 @@ Routes (GitHub Enterprise puts the REST API under /api/v3 and GraphQL at /api/gr
   GET   /api/v3/repos/O/R/issues/N/comments             comments
   POST  /api/v3/repos/O/R/issues/N/comments             a new comment
   PATCH /api/v3/repos/O/R/issues/comments/ID            an edited comment (plangate)
+  DELETE /api/v3/repos/O/R/issues/comments/ID           a removed copy (plangate)
   POST  /api/v3/repos/O/R/issues/comments/ID/reactions  Atlantis's reaction to a command
   POST  /api/v3/repos/O/R/statuses/SHA                  a commit status
   POST  /api/graphql                                    team membership (policy owners, allowlist)
@@ -267,6 +268,10 @@ class FakeGitHub:
                     return 200, self._comment_json(found[0])
                 if not m2.group(2) and method == "GET":
                     return 200, self._comment_json(found[0])
+                if not m2.group(2) and method == "DELETE":
+                    self.comments.remove(found[0])
+                    self.changed.notify_all()
+                    return 204, None
             m2 = re.fullmatch(r"/statuses/([0-9a-f]{40})", tail)
             if m2 and method == "POST":
                 data = json.loads(body)
@@ -362,7 +367,7 @@ class FakeGitHub:
                             answer = (404, {"message": "Not Found (test server)"})
                         status, data = answer
                         headers = {"Content-Type": "application/json; charset=utf-8"}
-                        payload = json.dumps(data).encode()
+                        payload = b"" if status == 204 else json.dumps(data).encode()
                 except Exception as e:  # a bug in the stand-in must show, not hang a client
                     status, headers = 500, {"Content-Type": "text/plain"}
                     payload = f"test server error: {e!r}\n".encode()
