@@ -39,13 +39,18 @@ from scenarios import SCENARIOS, Scenarios  # noqa: E402
 
 def normalise(h, text):
     """What changes from run to run: the temporary directory, the ports, terraform_data ids
-    (random UUIDs) and so the plan's hash."""
+    (random UUIDs) and so the plan's hash, and the time the comment was written."""
     text = text.replace(str(h.root), "/tmp/plangate-atlantis-e2e")
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
     text = re.sub(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
                   "00000000-0000-0000-0000-000000000000", text)
     text = re.sub(r'("plan_sha256":")[0-9a-f]{64}"', r'\g<1>' + "0" * 64 + '"', text)
     text = re.sub(r"(plan sha256 `)[0-9a-f]{12}`", r"\g<1>" + "0" * 12 + "`", text)
+    # The plan column of the pull request's comment, the atlantis format's `plan XXXXXXXX`,
+    # and when each section was written.
+    text = re.sub(r"\| `[0-9a-f]{8}` \|$", "| `00000000` |", text, flags=re.M)
+    text = re.sub(r"(· plan )[0-9a-f]{8}\b", r"\g<1>" + "0" * 8, text)
+    text = re.sub(r'("written":)\d+', r"\g<1>0", text)
     return text
 
 
