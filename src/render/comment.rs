@@ -147,12 +147,14 @@ fn section_body(
     p: &crate::report::ProjectReport,
     findings: &[&crate::model::finding::Finding],
 ) -> String {
+    let sha: String = p.plan_sha256.chars().take(8).collect();
     let mut out = format!(
-        "### {} {} · {} · {}\n\n",
+        "### {} {} · {} · {} · plan {}\n\n",
         verdict_mark(p.verdict),
         code(&p.name),
         text(p.environment.as_deref().unwrap_or("unknown environment")),
-        destroys(&p.counts)
+        destroys(&p.counts),
+        code(&sha)
     );
     if !p.complete {
         out.push_str("> **Incomplete plan** (`-target` or deferred changes): only the changes shown were checked.\n\n");
@@ -343,12 +345,29 @@ fn compose(pr: Option<u64>, sections: &[Section], version: &str, shrink: Shrink)
             s.body
         );
     }
+    // The hashes approvals name; beyond the first 30 projects, in the hidden state only.
+    let plans: Vec<String> = states
+        .iter()
+        .take(30)
+        .map(|s| {
+            let sha: String = s.plan_sha256.chars().take(8).collect();
+            format!("{} {}", code(&s.project), code(&sha))
+        })
+        .collect();
     let _ = writeln!(
         out,
-        "\n<sub>plangate {} · one comment for the whole pull request, updated by every project's run</sub>",
+        "\n<sub>plans (sha256): {} · plangate {} · one comment for the whole pull request, updated by every project's run</sub>",
+        plans.join(", ") + &more(states.len().saturating_sub(30)),
         text(version)
     );
     out
+}
+
+fn more(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    }
 }
 
 /// `⛔ BLOCK · 2 of 14 projects blocked · 37 to delete`.
@@ -401,19 +420,20 @@ fn table(states: &[&SectionState]) -> String {
         .iter()
         .filter(|(_, get)| states.iter().any(|s| get(&s.counts) > 0))
         .collect();
-    let mut out = String::from("| project | environment | verdict |");
+    let mut out = String::from("| project | env | verdict |");
     let mut rule = String::from("|---|---|---|");
     for (name, _) in &shown {
         let _ = write!(out, " {name} |");
         rule.push_str("---:|");
     }
-    out.push_str(" blocking rules | plan |\n");
-    rule.push_str("---|---|\n");
+    out.push_str(" blocking rules |\n");
+    rule.push_str("---|\n");
     out.push_str(&rule);
     for s in states {
+        // A no-break space: the verdict never wraps in a narrow column.
         let _ = write!(
             out,
-            "| {} | {} | {} {} |",
+            "| {} | {} | {}\u{a0}{} |",
             code(&s.project),
             text(s.environment.as_deref().unwrap_or("unknown")),
             verdict_mark(s.verdict),
@@ -428,8 +448,7 @@ fn table(states: &[&SectionState]) -> String {
             }
         }
         let rules: Vec<String> = s.rules.iter().map(|r| code(r)).collect();
-        let sha: String = s.plan_sha256.chars().take(8).collect();
-        let _ = writeln!(out, " {} | {} |", rules.join(" "), code(&sha));
+        let _ = writeln!(out, " {} |", rules.join(" "));
     }
     out
 }
@@ -570,7 +589,16 @@ mod tests {
             .unwrap();
         assert_eq!(
             header,
-            "| project | environment | verdict | delete | blocking rules | plan |"
+            "| project | env | verdict | delete | blocking rules |"
+        );
+        let sha = "0".repeat(8);
+        assert!(
+            comment.contains(&format!("· 1 to delete · plan `{sha}`")),
+            "the section names its plan: {comment}"
+        );
+        assert!(
+            comment.contains(&format!("plans (sha256): `app-a` `{sha}`")),
+            "{comment}"
         );
         assert!(comment.contains("1 of 1 project blocked · 1 to delete"));
         assert!(

@@ -407,7 +407,8 @@ fn the_pull_request_comment_replaces_the_per_project_comments_of_its_projects() 
         .find(|c| c.body.starts_with("<!-- plangate:v2 {\"pr\":7} -->"))
         .expect("the pull request's comment");
     assert!(
-        v2.body.contains("| `app-staging` | staging | ⛔ block |"),
+        v2.body
+            .contains("| `app-staging` | staging | ⛔\u{a0}block |"),
         "{}",
         v2.body
     );

@@ -133,7 +133,11 @@ fn assert_rows(server: &FakeServer, n: usize, blocked: impl Fn(usize) -> bool, r
         .collect::<Vec<_>>();
     assert_eq!(rows.len(), n, "round {round}: a row per project\n{body}");
     for i in 0..n {
-        let verdict = if blocked(i) { "⛔ block" } else { "✅ pass" };
+        let verdict = if blocked(i) {
+            "⛔\u{a0}block"
+        } else {
+            "✅\u{a0}pass"
+        };
         let row = format!("| `{}` | staging | {verdict} |", project(i));
         assert!(
             rows.iter().any(|r| r.starts_with(&row)),

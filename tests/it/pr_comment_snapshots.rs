@@ -198,7 +198,7 @@ fn a_pull_request_of_fourteen_projects_two_blocked() {
     let blocked: Vec<&str> = rows
         .iter()
         .copied()
-        .filter(|r| r.contains("⛔ block"))
+        .filter(|r| r.contains("⛔\u{a0}block"))
         .collect();
     assert_eq!(blocked.len(), 2, "{body}");
     assert!(blocked

@@ -731,7 +731,7 @@ def main():
             assert state["verdict"] == "block", state
             assert "cross-env-destroy" in staging and "aws_eks_cluster.cluster" in staging, staging
             assert by_project["app-production"][0]["verdict"] == "warn", by_project["app-production"]
-            assert "| `app-staging` | staging | ⛔ block |" in body, body
+            assert "| `app-staging` | staging | ⛔\u00a0block |" in body, body
             assert body.splitlines()[1].startswith("### ⛔ BLOCK · 1 of 2 projects blocked"), body
             assert comments[0] == {"id": human["id"], "body": "Looks fine to me, waiting for the plan.", "user": "octocat"}
             # The two jobs run at the same time: both may create the comment, then fold the
