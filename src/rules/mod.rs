@@ -9,12 +9,14 @@ pub use rule::{Context, Rule};
 pub use settings::catalog;
 
 use crate::model::finding::{Finding, WayOut};
-use crate::model::policy::RuleOptions;
+use crate::model::level::Level;
+use crate::model::policy::{Policy, RuleOptions};
 use crate::model::project::{Project, ProjectPlan};
 
 mod apply_will_fail;
 mod collection_collapse;
 mod cross_env_destroy;
+mod cross_env_target;
 mod duplicate_project_name;
 mod env_conflict;
 mod incomplete_plan;
@@ -27,6 +29,7 @@ mod protected_project_destroy;
 mod protected_resource_destroy;
 mod shared_state;
 mod state_forget;
+mod stateful_destroy;
 mod stateful_replace;
 mod unknown_environment;
 mod untagged_destroy;
@@ -38,6 +41,8 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &protected_project_destroy::ProtectedProjectDestroy,
         &protected_resource_destroy::ProtectedResourceDestroy,
         &stateful_replace::StatefulReplace,
+        &stateful_destroy::StatefulDestroy,
+        &cross_env_target::CrossEnvTarget,
         &mass_deletion::MassDeletion,
         &collection_collapse::CollectionCollapse,
         &intent_mismatch::IntentMismatch,
@@ -68,7 +73,57 @@ pub fn evaluate(ctx: &Context<'_>) -> Vec<Finding> {
         rule.check(ctx, &mut out);
         at_default_level(*rule, &mut out[start..]);
     }
+    drop_superseded(ctx.policy, &mut out);
     out
+}
+
+/// Findings that say nothing more than another rule's finding on the same resource: (the
+/// rule, the rules whose finding supersedes it). A delete of a protected database is
+/// `protected-resource-destroy`'s, not also `stateful-destroy`'s, whose way out (declared
+/// intent) would contradict it.
+const SUPERSEDED: &[(&str, &[&str])] = &[
+    (
+        "stateful-destroy",
+        &["protected-resource-destroy", "cross-env-destroy"],
+    ),
+    ("cross-env-target", &["cross-env-destroy"]),
+];
+
+/// Leave out each superseded finding when a superseding one on the same project and address
+/// ends at a level at least as high (after the policy's levels and caps), so that dropping it
+/// never changes a verdict: lowering the superseding rule brings the other back.
+fn drop_superseded(policy: &Policy, findings: &mut Vec<Finding>) {
+    let level = |f: &Finding| {
+        policy
+            .rule_level(f.rule.as_str())
+            .unwrap_or(f.level)
+            .min(f.cap)
+    };
+    let mut strongest: std::collections::BTreeMap<(&str, &str, &str), Level> =
+        std::collections::BTreeMap::new();
+    for f in findings.iter() {
+        if let (Some(project), Some(address)) = (&f.project, &f.address) {
+            let key = (f.rule.as_str(), project.as_str(), address.as_str());
+            let at = strongest.entry(key).or_insert(Level::Allow);
+            *at = (*at).max(level(f));
+        }
+    }
+    let superseded = |f: &Finding| {
+        let (Some(project), Some(address)) = (&f.project, &f.address) else {
+            return false;
+        };
+        let Some((_, by)) = SUPERSEDED.iter().find(|(rule, _)| f.rule.as_str() == *rule) else {
+            return false;
+        };
+        by.iter().any(|rule| {
+            strongest
+                .get(&(*rule, project.as_str(), address.as_str()))
+                .is_some_and(|l| *l >= level(f))
+        })
+    };
+    let keep: Vec<bool> = findings.iter().map(|f| !superseded(f)).collect();
+    let mut keep = keep.into_iter();
+    findings.retain(|_| keep.next().unwrap_or(true));
 }
 
 fn at_default_level(rule: &dyn Rule, findings: &mut [Finding]) {
