@@ -821,6 +821,19 @@ mod tests {
     }
 
     #[test]
+    fn the_starters_accounts_example_is_valid_uncommented() {
+        assert!(STARTER_POLICY.contains("    # accounts: ["));
+        let p = parse(&STARTER_POLICY.replace("    # accounts: [", "    accounts: [")).unwrap();
+        let env_of = |a: &str| {
+            p.environments
+                .account_environment(a)
+                .map(|d| d.name.clone())
+        };
+        assert_eq!(env_of("111122223333").as_deref(), Some("production"));
+        assert_eq!(env_of("orders-staging").as_deref(), Some("staging"));
+    }
+
+    #[test]
     fn unknown_keys_point_at_their_line() {
         let e = errors("environments:\n  production:\n    aliases: [prod]\n    colour: red\n");
         assert!(e[0].starts_with("plangate.yaml:4:5: "), "{e:?}");

@@ -266,6 +266,11 @@ impl ResourceEnvironment {
     pub fn readings(&self) -> impl Iterator<Item = &ResourceEnvironment> {
         std::iter::once(self).chain(&self.conflicts)
     }
+
+    /// Read from the account the resource lives in (an account the policy lists).
+    pub fn from_account(&self) -> bool {
+        self.evidence.starts_with(ACCOUNT_EVIDENCE)
+    }
 }
 
 /// Which prior-value attributes say what environment a resource belongs to.
@@ -467,6 +472,8 @@ fn tag_mark<'v>(sensitive: Option<&'v Value>, path: &[&str], key: &str) -> Optio
         .unwrap_or(own)
 }
 
+const ACCOUNT_EVIDENCE: &str = "account ";
+
 /// 0. The account the resource lives in, when an environment of the policy lists it: where
 /// the object is, whatever its tags say.
 fn account_signal(
@@ -482,7 +489,7 @@ fn account_signal(
     Some(strong(
         def.name.clone(),
         format!(
-            "account {} ({})",
+            "{ACCOUNT_EVIDENCE}{} ({})",
             crate::text::printable(&account.id),
             account.source
         ),
