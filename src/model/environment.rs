@@ -253,7 +253,7 @@ pub enum SignalStrength {
 pub struct ResourceEnvironment {
     pub environment: String,
     pub strength: SignalStrength,
-    /// `account 111122223333 (arn)`, `tag env=dev`, `namespace dev`, `name token prod`;
+    /// `account 111122223333 in its arn`, `tag env=dev`, `namespace dev`, `name token prod`;
     /// sensitive values are never included.
     pub evidence: String,
     /// Other strong signals that name other environments (`tag env=prod` beside
@@ -489,7 +489,7 @@ fn account_signal(
     Some(strong(
         def.name.clone(),
         format!(
-            "{ACCOUNT_EVIDENCE}{} ({})",
+            "{ACCOUNT_EVIDENCE}{} in its {}",
             crate::text::printable(&account.id),
             account.source
         ),
@@ -919,7 +919,7 @@ mod tests {
         let found = config().detect(&envs, &db, None).unwrap();
         assert_eq!(found.environment, "production");
         assert_eq!(found.strength, SignalStrength::Strong);
-        assert_eq!(found.evidence, "account 111122223333 (arn)");
+        assert_eq!(found.evidence, "account 111122223333 in its arn");
         // A name token does not weaken it, nor is it a conflict.
         let named = json!({"owner_id": "444455556666", "name": "orders-prod-vpc"});
         let found = config().detect(&envs, &named, None).unwrap();
@@ -936,7 +936,7 @@ mod tests {
         let disk = json!({"self_link": "https://www.googleapis.com/compute/v1/projects/orders-prod/zones/z/disks/d"});
         assert_eq!(
             config().detect(&envs, &disk, None).unwrap().evidence,
-            "account orders-prod (self_link)"
+            "account orders-prod in its self_link"
         );
     }
 
@@ -952,7 +952,7 @@ mod tests {
         assert_eq!(
             readings,
             [
-                ("production", "account 111122223333 (arn)"),
+                ("production", "account 111122223333 in its arn"),
                 ("staging", "tag env=staging")
             ]
         );

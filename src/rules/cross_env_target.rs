@@ -108,6 +108,11 @@ rules:
     }
 }
 
+/// `1 resource`, `3 resources`.
+fn resources(n: usize) -> String {
+    format!("{n} resource{}", if n == 1 { "" } else { "s" })
+}
+
 /// Whether an action changes the remote object, rather than reading it or leaving it be.
 fn changes_object(change: &ResourceChange<'_>) -> bool {
     change.is_managed()
@@ -303,7 +308,7 @@ impl CrossEnvTarget {
         for found in &scan.foreign_resources {
             let change = &plan.plan.changes[found.index];
             let where_ = format!(
-                "account {} of {} ({})",
+                "account {} of {}, by its {}",
                 printable(&found.account.id),
                 found.environment,
                 found.account.source
@@ -337,9 +342,10 @@ impl CrossEnvTarget {
                 Finding::new(
                     self.id(),
                     format!(
-                        "project {} ({home}) reaches account {} of {environment}: it reads or leaves unchanged {count} resources there ({}), and changes nothing there",
+                        "project {} ({home}) reaches account {} of {environment}, but changes nothing there ({} unchanged: {})",
                         plan.project.name,
                         printable(account),
+                        resources(count),
                         address_list(addresses.into_iter(), 5)
                     ),
                 )
@@ -379,22 +385,22 @@ impl CrossEnvTarget {
             let (definite, possible) = (&scan.definite[i], &scan.possible[i]);
             if !definite.is_empty() {
                 message.push_str(&format!(
-                    ", and the plan would change {} resources through it ({})",
-                    definite.len(),
+                    ", and the plan would change {} through it ({})",
+                    resources(definite.len()),
                     addresses(definite)
                 ));
             } else if !possible.is_empty() {
                 message.push_str(&format!(
-                    "; the plan changes {} resources of the provider ({}), and a plan does not say which configuration each uses: check that none goes through {}",
-                    possible.len(),
+                    "; the plan changes {} of the provider ({}), and a plan does not say which configuration each uses: check that none goes through {}",
+                    resources(possible.len()),
                     addresses(possible),
                     printable(&foreign.target.key)
                 ));
                 finding = finding.at_most(Level::Warn);
             } else {
                 message.push_str(&format!(
-                    ", but the plan changes nothing through it: it only reads there ({} resources)",
-                    scan.reads[i].len()
+                    ", but the plan changes nothing through it (it only reads there; {} unchanged)",
+                    resources(scan.reads[i].len())
                 ));
                 finding = finding.at_most(Level::Warn);
             }
