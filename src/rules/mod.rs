@@ -206,6 +206,76 @@ mod tests {
         assert_eq!(a, b);
     }
 
+    fn on(rule: &'static str, address: &str, cap: Level) -> Finding {
+        let mut f = Finding::new(rule, "x")
+            .project_name("p")
+            .address(address)
+            .at_most(cap);
+        f.level = find(rule).unwrap().default_level();
+        f
+    }
+
+    fn kept(policy: &str, findings: Vec<Finding>) -> Vec<(&'static str, String)> {
+        let policy = crate::pipeline::parse_policy(policy, std::path::Path::new("p.yaml")).unwrap();
+        let mut findings = findings;
+        drop_superseded(&policy, &mut findings);
+        findings
+            .into_iter()
+            .map(|f| (f.rule.as_str(), f.address.unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn a_finding_is_superseded_only_by_one_as_strong_on_the_same_resource() {
+        let findings = || {
+            vec![
+                on("stateful-destroy", "aws_db_instance.a", Level::Deny),
+                on(
+                    "protected-resource-destroy",
+                    "aws_db_instance.a",
+                    Level::Deny,
+                ),
+                on("stateful-destroy", "aws_db_instance.b", Level::Deny),
+                // A weak cross-env-destroy reading is a warning: it cannot stand for a deny.
+                on("cross-env-destroy", "aws_db_instance.b", Level::Warn),
+                // Under declared intent stateful-destroy is a warning: the weak one covers it.
+                on("stateful-destroy", "aws_db_instance.c", Level::Warn),
+                on("cross-env-destroy", "aws_db_instance.c", Level::Warn),
+                on("cross-env-target", "aws_iam_role.d", Level::Deny),
+                on("cross-env-destroy", "aws_iam_role.e", Level::Deny),
+            ]
+        };
+        let kept_by_default = kept("version: 1\n", findings());
+        let rules_on = |address: &str, kept: &[(&'static str, String)]| -> Vec<&'static str> {
+            kept.iter()
+                .filter(|(_, a)| a == address)
+                .map(|(r, _)| *r)
+                .collect()
+        };
+        assert_eq!(
+            rules_on("aws_db_instance.a", &kept_by_default),
+            ["protected-resource-destroy"]
+        );
+        assert_eq!(
+            rules_on("aws_db_instance.b", &kept_by_default),
+            ["stateful-destroy", "cross-env-destroy"]
+        );
+        assert_eq!(
+            rules_on("aws_db_instance.c", &kept_by_default),
+            ["cross-env-destroy"]
+        );
+        assert_eq!(
+            rules_on("aws_iam_role.d", &kept_by_default),
+            ["cross-env-target"]
+        );
+        // Lowering the superseding rule brings the other finding back.
+        let lowered = kept("rules:\n  protected-resource-destroy: warn\n", findings());
+        assert_eq!(
+            rules_on("aws_db_instance.a", &lowered),
+            ["stateful-destroy", "protected-resource-destroy"]
+        );
+    }
+
     #[test]
     fn ids_are_unique_kebab_case_and_documented() {
         let mut seen = std::collections::BTreeSet::new();
