@@ -119,6 +119,9 @@ fn from_layers(catalog: &[RuleSpec], user: Option<(&str, &Path)>) -> Result<Poli
     }
 }
 
+/// An environment as read, where its name is written, and its accounts with theirs.
+type DeclaredEnvironment = (EnvironmentDef, Position, Vec<(String, Position)>);
+
 /// Walks one policy layer and lays it over what is there: environments, tag keys and mappings
 /// given replace the previous ones; protected resources and stateful types add; rule settings
 /// merge per rule.
@@ -220,7 +223,7 @@ impl<'a> Reader<'a> {
     }
 
     fn environments(&mut self, node: &Node) -> Environments {
-        let mut defs: Vec<(EnvironmentDef, Position, Vec<(String, Position)>)> = Vec::new();
+        let mut defs: Vec<DeclaredEnvironment> = Vec::new();
         let Kind::Map(entries) = &node.kind else {
             self.yaml.error(
                 node.position,
@@ -312,10 +315,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An account belongs to one environment: listed under two, it is an error naming both.
-    fn accounts_in_one_environment(
-        &mut self,
-        defs: &[(EnvironmentDef, Position, Vec<(String, Position)>)],
-    ) {
+    fn accounts_in_one_environment(&mut self, defs: &[DeclaredEnvironment]) {
         for (i, (a, _, _)) in defs.iter().enumerate() {
             for (b, _, listed) in &defs[i + 1..] {
                 for (account, at) in listed {

@@ -39,10 +39,13 @@ pub const ACCOUNT_ATTRIBUTES: [&str; 6] = [
     "account_id",
 ];
 
+/// Reads an account out of one attribute's text.
+type Reading = fn(&str) -> Option<&str>;
+
 /// The readings of an object's own attributes, most telling first: its own ARN or resource
 /// ID names the account it lives in; `account_id` comes last because on some resources
 /// (memberships, launch permissions) it names another account, the one granted something.
-const READINGS: [(&str, fn(&str) -> Option<&str>); 7] = [
+const READINGS: [(&str, Reading); 7] = [
     ("arn", arn_account),
     ("id", arn_or_subscription),
     ("self_link", gcp_project_in_path),
@@ -75,7 +78,7 @@ pub fn account_in_values(values: &Value, sensitive: Option<&Value>) -> Option<Ac
 /// The account in a provider's identity of the object (`before_identity`, Terraform 1.12+ and
 /// OpenTofu 1.12): AWS `account_id`, Google `project`, Azure `subscription_id`.
 pub fn account_in_identity(identity: &Value) -> Option<Account> {
-    let readings: [(&str, &'static str, fn(&str) -> Option<&str>); 3] = [
+    let readings: [(&str, &'static str, Reading); 3] = [
         ("account_id", "identity account_id", aws_account_id),
         ("project", "identity project", gcp_project_id),
         (

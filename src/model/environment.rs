@@ -474,8 +474,9 @@ fn tag_mark<'v>(sensitive: Option<&'v Value>, path: &[&str], key: &str) -> Optio
 
 const ACCOUNT_EVIDENCE: &str = "account ";
 
-/// 0. The account the resource lives in, when an environment of the policy lists it: where
-/// the object is, whatever its tags say.
+/// 0. The account the resource lives in, when an environment of the policy lists it.
+///
+/// It says where the object is, whatever its tags say.
 fn account_signal(
     envs: &Environments,
     before: &Value,

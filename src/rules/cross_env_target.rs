@@ -294,86 +294,6 @@ fn same_provider(config: &str, resource: &str) -> bool {
     config == resource || (!config.contains('/') && resource.rsplit('/').next() == Some(config))
 }
 
-#[cfg(test)]
-mod tests {
-    use std::borrow::Cow;
-
-    use super::*;
-
-    const AWS: &str = "registry.terraform.io/hashicorp/aws";
-
-    fn target(key: &str, provider: &str, module: &str) -> ProviderTarget {
-        ProviderTarget {
-            key: key.into(),
-            provider: provider.into(),
-            module: module.into(),
-            accounts: Vec::new(),
-        }
-    }
-
-    fn change(provider: &str, module: Option<&str>) -> ResourceChange<'static> {
-        ResourceChange {
-            address: Cow::Owned(format!(
-                "{}aws_s3_bucket.b",
-                module.map(|m| format!("{m}.")).unwrap_or_default()
-            )),
-            module_address: module.map(|m| Cow::Owned(m.to_string())),
-            mode: ResourceMode::Managed,
-            resource_type: Cow::Borrowed("aws_s3_bucket"),
-            name: Cow::Borrowed("b"),
-            provider_name: Some(Cow::Owned(provider.to_string())),
-            action: Action::Update,
-            action_reason: None,
-            previous_address: None,
-            deposed: None,
-            importing: false,
-            replace_paths: Vec::new(),
-            before: None,
-            before_sensitive: None,
-            before_identity: None,
-        }
-    }
-
-    fn keys(targets: &[ProviderTarget], change: &ResourceChange<'_>) -> Vec<String> {
-        candidates(targets, change)
-            .iter()
-            .map(|t| t.key.clone())
-            .collect()
-    }
-
-    #[test]
-    fn a_resource_may_use_its_providers_configurations_of_the_innermost_module() {
-        let targets = [
-            target("aws", AWS, ""),
-            target("aws.prod", AWS, ""),
-            target("module.net:aws", AWS, "module.net"),
-            target("google", "registry.terraform.io/hashicorp/google", ""),
-        ];
-        assert_eq!(keys(&targets, &change(AWS, None)), ["aws", "aws.prod"]);
-        // A module that declares its own configuration uses it; its instances too.
-        assert_eq!(
-            keys(
-                &targets,
-                &change(AWS, Some("module.net[\"eu\"].module.subnets"))
-            ),
-            ["module.net:aws"]
-        );
-        // `module.network` is not inside `module.net`.
-        assert_eq!(
-            keys(&targets, &change(AWS, Some("module.network"))),
-            ["aws", "aws.prod"]
-        );
-        // Older plans name a configuration's provider by its local name only.
-        let local = [target("aws", "aws", "")];
-        assert_eq!(keys(&local, &change(AWS, None)), ["aws"]);
-        assert!(keys(
-            &targets,
-            &change("registry.terraform.io/hashicorp/azurerm", None)
-        )
-        .is_empty());
-    }
-}
-
 impl CrossEnvTarget {
     /// Changed resources that live in another environment's account: one finding each; the
     /// ones left unchanged, one warning per account.
@@ -491,5 +411,85 @@ impl CrossEnvTarget {
                     .resource_environment(Some(&foreign.environment)),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+
+    const AWS: &str = "registry.terraform.io/hashicorp/aws";
+
+    fn target(key: &str, provider: &str, module: &str) -> ProviderTarget {
+        ProviderTarget {
+            key: key.into(),
+            provider: provider.into(),
+            module: module.into(),
+            accounts: Vec::new(),
+        }
+    }
+
+    fn change(provider: &str, module: Option<&str>) -> ResourceChange<'static> {
+        ResourceChange {
+            address: Cow::Owned(format!(
+                "{}aws_s3_bucket.b",
+                module.map(|m| format!("{m}.")).unwrap_or_default()
+            )),
+            module_address: module.map(|m| Cow::Owned(m.to_string())),
+            mode: ResourceMode::Managed,
+            resource_type: Cow::Borrowed("aws_s3_bucket"),
+            name: Cow::Borrowed("b"),
+            provider_name: Some(Cow::Owned(provider.to_string())),
+            action: Action::Update,
+            action_reason: None,
+            previous_address: None,
+            deposed: None,
+            importing: false,
+            replace_paths: Vec::new(),
+            before: None,
+            before_sensitive: None,
+            before_identity: None,
+        }
+    }
+
+    fn keys(targets: &[ProviderTarget], change: &ResourceChange<'_>) -> Vec<String> {
+        candidates(targets, change)
+            .iter()
+            .map(|t| t.key.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_resource_may_use_its_providers_configurations_of_the_innermost_module() {
+        let targets = [
+            target("aws", AWS, ""),
+            target("aws.prod", AWS, ""),
+            target("module.net:aws", AWS, "module.net"),
+            target("google", "registry.terraform.io/hashicorp/google", ""),
+        ];
+        assert_eq!(keys(&targets, &change(AWS, None)), ["aws", "aws.prod"]);
+        // A module that declares its own configuration uses it; its instances too.
+        assert_eq!(
+            keys(
+                &targets,
+                &change(AWS, Some("module.net[\"eu\"].module.subnets"))
+            ),
+            ["module.net:aws"]
+        );
+        // `module.network` is not inside `module.net`.
+        assert_eq!(
+            keys(&targets, &change(AWS, Some("module.network"))),
+            ["aws", "aws.prod"]
+        );
+        // Older plans name a configuration's provider by its local name only.
+        let local = [target("aws", "aws", "")];
+        assert_eq!(keys(&local, &change(AWS, None)), ["aws"]);
+        assert!(keys(
+            &targets,
+            &change("registry.terraform.io/hashicorp/azurerm", None)
+        )
+        .is_empty());
     }
 }

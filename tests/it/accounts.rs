@@ -10,7 +10,15 @@ const POLICY: &str = "tests/fixtures/policies/accounts.yaml";
 
 fn check(plan: &str, project: &str, extra: &[&str]) -> (i32, Value) {
     let out = run(plangate(&root())
-        .args(["check", "--format", "json", "--plan", plan, "--project", project])
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--plan",
+            plan,
+            "--project",
+            project,
+        ])
         .args(extra));
     assert_ne!(out.code, 2, "{}", out.stderr);
     (out.code, out.json())
@@ -88,7 +96,11 @@ fn an_untagged_database_delete_is_blocked_unless_intent_is_declared() {
         .iter()
         .all(|f| f["level"] == "warn"));
     // Intent for another project declares nothing here.
-    let (code, report) = check(plan, "orders-staging", &["--allow-destroy-in", "orders-dev"]);
+    let (code, report) = check(
+        plan,
+        "orders-staging",
+        &["--allow-destroy-in", "orders-dev"],
+    );
     assert_eq!(code, 1);
     assert!(findings(&report, "stateful-destroy")
         .iter()
