@@ -518,17 +518,17 @@ mod tests {
         }
     }
 
-    /// Value shapes as the shared corpus's real plans write them (terraform-compliance's
-    /// AWS plans, terraform-google-conversion's and checkov's Google ones).
+    /// Value shapes as real plans write them (the shared corpus's AWS and Google plans; the
+    /// values are made up).
     #[test]
     fn accounts_from_real_value_shapes() {
-        let role = json!({"arn": "arn:aws:iam::123456789012:instance-profile/myapp-sandbox-instance-profile-terraform",
-            "id": "myapp-sandbox-instance-profile-terraform", "name": "myapp-sandbox-instance-profile-terraform"});
+        let role = json!({"arn": "arn:aws:iam::123456789012:instance-profile/orders-web-profile",
+            "id": "orders-web-profile", "name": "orders-web-profile"});
         assert_eq!(
             id(account_in_values(&role, None)),
             Some(("123456789012".into(), "arn"))
         );
-        let alb = json!({"id": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/mybu-sandbox-myapp-instance-alb/1",
+        let alb = json!({"id": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/orders-web-alb/50dc6c495c0c9188",
             "internal": true});
         assert_eq!(
             id(account_in_values(&alb, None)),
@@ -539,11 +539,11 @@ mod tests {
             id(account_in_values(&sg, None)),
             Some(("123456789012".into(), "owner_id"))
         );
-        let instance = json!({"project": "terraform-dev-zhenhuali", "zone": "us-central1-a",
+        let instance = json!({"project": "orders-dev-1", "zone": "us-central1-a",
             "self_link": null, "name": "tgc-iam"});
         assert_eq!(
             id(account_in_values(&instance, None)),
-            Some(("terraform-dev-zhenhuali".into(), "project"))
+            Some(("orders-dev-1".into(), "project"))
         );
         let disk = json!({"self_link": "https://www.googleapis.com/compute/v1/projects/orders-prod/zones/europe-west1-b/disks/data",
             "project": "orders-prod"});

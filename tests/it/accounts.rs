@@ -4,6 +4,7 @@
 //! account read from a sensitive value is neither used nor shown.
 
 use crate::binary::{plangate, root, run};
+use plangate::model::account::account_in_values;
 use serde_json::Value;
 
 const POLICY: &str = "tests/fixtures/policies/accounts.yaml";
@@ -177,4 +178,61 @@ fn an_account_in_a_sensitive_value_is_neither_used_nor_shown() {
             "{format}"
         );
     }
+}
+
+/// On the shared corpus's real plans: wherever a resource's own `arn` holds an account, that
+/// is the account read (it is read first), and every account read is literally in the values.
+#[test]
+fn accounts_are_read_from_the_corpus_plans_real_values() {
+    let Some(dir) = crate::shared_corpus::dir("plans", "INDEX.json") else {
+        return;
+    };
+    let mut files = Vec::new();
+    let mut dirs = vec![dir];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                files.push(path);
+            }
+        }
+    }
+    let mut from_arn = 0;
+    let mut found = 0;
+    for file in files {
+        let Ok(plan) = serde_json::from_slice::<Value>(&std::fs::read(&file).unwrap()) else {
+            continue;
+        };
+        for change in plan["resource_changes"].as_array().into_iter().flatten() {
+            for side in ["before", "after"] {
+                let values = &change["change"][side];
+                let marks = &change["change"][format!("{side}_sensitive")];
+                let Some(account) = account_in_values(values, Some(marks)) else {
+                    continue;
+                };
+                found += 1;
+                assert!(
+                    values.to_string().contains(&account.id),
+                    "{}",
+                    file.display()
+                );
+                let arn = values["arn"].as_str().unwrap_or_default();
+                let fields: Vec<&str> = arn.split(':').collect();
+                if fields.len() > 5
+                    && fields[4].len() == 12
+                    && fields[4].bytes().all(|b| b.is_ascii_digit())
+                {
+                    from_arn += 1;
+                    assert_eq!((account.id.as_str(), account.source), (fields[4], "arn"));
+                }
+            }
+        }
+    }
+    // About 60 values in the corpus carry an account, most of them in an ARN.
+    assert!(
+        found >= 40 && from_arn >= 30,
+        "found {found}, from an ARN {from_arn}"
+    );
 }
