@@ -444,6 +444,9 @@ fn constant_text<'v>(block: &'v Value, field: &str) -> Option<&'v str> {
 /// the values that do are parsed: one pass over the text, as fast as a literal search.
 pub struct AccountFinder {
     pattern: Option<regex::bytes::Regex>,
+    /// There are accounts to find: without a pattern (one could not be built), every text
+    /// may hold one.
+    any: bool,
 }
 
 impl AccountFinder {
@@ -453,24 +456,25 @@ impl AccountFinder {
             .filter(|a| !a.is_empty())
             .map(regex::escape)
             .collect();
-        let pattern = (!alternatives.is_empty())
+        let any = !alternatives.is_empty();
+        let pattern = any
             .then(|| {
                 regex::bytes::RegexBuilder::new(&alternatives.join("|"))
                     .case_insensitive(true)
-                    .unicode(false)
                     .build()
                     .ok()
             })
             .flatten();
-        AccountFinder { pattern }
+        AccountFinder { pattern, any }
     }
 
     /// Whether `text` may hold one of the accounts (a literal occurrence). With no accounts
     /// nothing can.
     pub fn may_hold(&self, text: &str) -> bool {
-        self.pattern
-            .as_ref()
-            .is_some_and(|p| p.is_match(text.as_bytes()))
+        match &self.pattern {
+            Some(pattern) => pattern.is_match(text.as_bytes()),
+            None => self.any,
+        }
     }
 }
 
@@ -713,5 +717,7 @@ mod tests {
         assert!(finder.may_hold(r#"{"project":"orders-prod"}"#));
         assert!(!finder.may_hold(r#"{"arn":"arn:aws:iam::444455556666:role/x"}"#));
         assert!(!AccountFinder::new([]).may_hold("111122223333"));
+        let unicode = AccountFinder::new(["kontekst-ÆØÅ"]);
+        assert!(unicode.may_hold(r#"{"context":"kontekst-æøå"}"#));
     }
 }

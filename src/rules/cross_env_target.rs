@@ -51,10 +51,10 @@ IDs, Kubernetes contexts). Two things say where a plan works:
 - the accounts of the resources it changes, from their identity (`before_identity`) or their
   prior values: the ARN, `id` (an ARN, or an Azure `/subscriptions/<id>/...` ID), `self_link`
   and `id` (`projects/<id>/...`), `owner_id`, `project`, `account_id`. Sensitive values are
-  never read.
+  never read. A resource being created has no prior values: its provider's target stands for it.
 
-Deny when the plan changes something there: a resource of that account is created, updated,
-replaced or deleted, or the plan changes resources of a provider whose every configuration that
+Deny when the plan changes something there: it updates, replaces or deletes a resource of that
+account, or it changes (creates included) resources of a provider whose every configuration
 they can use targets another environment's account. Warn when it only reads there (data
 sources, resources it leaves unchanged), or when a provider has several configurations and the
 plan does not say which one a changed resource uses (`resource_changes` name the provider, not
