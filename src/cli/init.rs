@@ -16,7 +16,7 @@ pub(super) fn run(path: &Path, force: bool) -> Result<i32> {
     std::fs::write(path, crate::input::policy::STARTER_POLICY)
         .map_err(|e| Error::input(path, format!("cannot be written: {e}")))?;
     write_stdout(&format!(
-        "wrote {}: production is protected (every destroy there needs declared intent); review the environments, then run `plangate lint`\n",
+        "wrote {}: production is protected (every destroy there needs declared intent); review the environments, list their cloud accounts under `accounts:`, then run `plangate lint`\n",
         path.display()
     ))?;
     Ok(exit_code(None, Ok(Outcome::Done)))

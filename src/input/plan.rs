@@ -329,11 +329,14 @@ struct RawStateResource<'a> {
     mode: Option<Cow<'a, str>>,
 }
 
-/// Of `configuration`, only how many managed resources each module declares.
+/// Of `configuration`, only how many managed resources each module declares, and the provider
+/// configurations as raw JSON (read for the accounts they target).
 #[derive(Deserialize)]
 struct RawConfiguration<'a> {
     #[serde(borrow, default)]
     root_module: Option<RawConfigModule<'a>>,
+    #[serde(borrow, default)]
+    provider_config: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -462,6 +465,7 @@ fn validate<'a>(raw: RawPlan<'a>, path: &Path) -> Result<Plan<'a>> {
         drift,
         prior_state_resources,
         destroy_actions,
+        provider_config: raw.configuration.as_ref().and_then(|c| c.provider_config),
     })
 }
 

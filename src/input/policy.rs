@@ -41,7 +41,7 @@ const TOP_KEYS: &[&str] = &[
     "stateful-types",
     "rules",
 ];
-const ENVIRONMENT_KEYS: &[&str] = &["aliases", "protected"];
+const ENVIRONMENT_KEYS: &[&str] = &["aliases", "protected", "accounts"];
 const MAPPING_KEYS: &[&str] = &["name", "dir", "workspace", "environment", "protected"];
 const RESOURCE_ENVIRONMENT_KEYS: &[&str] = &["tag-keys", "attributes"];
 const PROTECTED_KEYS: &[&str] = &[
@@ -119,6 +119,9 @@ fn from_layers(catalog: &[RuleSpec], user: Option<(&str, &Path)>) -> Result<Poli
     }
 }
 
+/// An environment as read, where its name is written, and its accounts with theirs.
+type DeclaredEnvironment = (EnvironmentDef, Position, Vec<(String, Position)>);
+
 /// Walks one policy layer and lays it over what is there: environments, tag keys and mappings
 /// given replace the previous ones; protected resources and stateful types add; rule settings
 /// merge per rule.
@@ -156,6 +159,7 @@ impl<'a> Reader<'a> {
         }
         if let Some(node) = top.get("environments") {
             policy.environments = self.environments(node);
+            policy.resource_environment.read_accounts = policy.environments.has_accounts();
         }
         for (word, at) in self
             .yaml
@@ -219,7 +223,7 @@ impl<'a> Reader<'a> {
     }
 
     fn environments(&mut self, node: &Node) -> Environments {
-        let mut defs: Vec<(EnvironmentDef, Position)> = Vec::new();
+        let mut defs: Vec<DeclaredEnvironment> = Vec::new();
         let Kind::Map(entries) = &node.kind else {
             self.yaml.error(
                 node.position,
@@ -245,6 +249,7 @@ impl<'a> Reader<'a> {
                 .yaml
                 .bool(fields.get("protected"), &join(&label, "protected"))
                 .unwrap_or(false);
+            let accounts = self.accounts(fields.get("accounts"), &join(&label, "accounts"));
             for word in std::iter::once(name.as_str()).chain(aliases.iter().map(String::as_str)) {
                 if word.is_empty() || !word.chars().all(|c| c.is_ascii_alphanumeric()) {
                     self.yaml.error(
@@ -258,13 +263,15 @@ impl<'a> Reader<'a> {
                     name: name.to_ascii_lowercase(),
                     aliases: aliases.iter().map(|a| a.to_ascii_lowercase()).collect(),
                     protected,
+                    accounts: accounts.iter().map(|(a, _)| a.clone()).collect(),
                 },
                 key.position,
+                accounts,
             ));
         }
         // One word may name only one environment.
-        for (i, (a, _)) in defs.iter().enumerate() {
-            for (b, at) in &defs[i + 1..] {
+        for (i, (a, _, _)) in defs.iter().enumerate() {
+            for (b, at, _) in &defs[i + 1..] {
                 let words_a: Vec<&String> = std::iter::once(&a.name).chain(&a.aliases).collect();
                 if let Some(w) = std::iter::once(&b.name)
                     .chain(&b.aliases)
@@ -277,9 +284,54 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        let mut defs: Vec<EnvironmentDef> = defs.into_iter().map(|(d, _)| d).collect();
+        self.accounts_in_one_environment(&defs);
+        let mut defs: Vec<EnvironmentDef> = defs.into_iter().map(|(d, _, _)| d).collect();
         defs.sort_by(|a, b| a.name.cmp(&b.name));
         Environments { defs }
+    }
+
+    /// An environment's `accounts:`: account IDs, project IDs, subscription IDs or context
+    /// names, each a single word (YAML numbers keep their digits: `012345678901`). One listed
+    /// twice is kept once.
+    fn accounts(&mut self, node: Option<&Node>, label: &str) -> Vec<(String, Position)> {
+        let mut accounts: Vec<(String, Position)> = Vec::new();
+        for (account, at) in self.yaml.string_list(node, label) {
+            if account.is_empty() || account.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                self.yaml.error(
+                    at,
+                    format!(
+                        "{label}: `{}` is not an account: write an AWS account ID, a GCP project ID, an Azure subscription ID or a Kubernetes context name",
+                        crate::text::printable(&account)
+                    ),
+                );
+            } else if !accounts
+                .iter()
+                .any(|(a, _)| a.eq_ignore_ascii_case(&account))
+            {
+                accounts.push((account, at));
+            }
+        }
+        accounts
+    }
+
+    /// An account belongs to one environment: listed under two, it is an error naming both.
+    fn accounts_in_one_environment(&mut self, defs: &[DeclaredEnvironment]) {
+        for (i, (a, _, _)) in defs.iter().enumerate() {
+            for (b, _, listed) in &defs[i + 1..] {
+                for (account, at) in listed {
+                    if a.accounts.iter().any(|x| x.eq_ignore_ascii_case(account)) {
+                        self.yaml.error(
+                            *at,
+                            format!(
+                                "account `{account}` is listed under both environment `{}` and `{}`: an account belongs to one environment",
+                                a.name.to_ascii_lowercase(),
+                                b.name.to_ascii_lowercase()
+                            ),
+                        );
+                    }
+                }
+            }
+        }
     }
 
     fn projects(&mut self, node: &Node) -> Vec<ProjectMapping> {
@@ -769,6 +821,19 @@ mod tests {
     }
 
     #[test]
+    fn the_starters_accounts_example_is_valid_uncommented() {
+        assert!(STARTER_POLICY.contains("    # accounts: ["));
+        let p = parse(&STARTER_POLICY.replace("    # accounts: [", "    accounts: [")).unwrap();
+        let env_of = |a: &str| {
+            p.environments
+                .account_environment(a)
+                .map(|d| d.name.clone())
+        };
+        assert_eq!(env_of("111122223333").as_deref(), Some("production"));
+        assert_eq!(env_of("orders-staging").as_deref(), Some("staging"));
+    }
+
+    #[test]
     fn unknown_keys_point_at_their_line() {
         let e = errors("environments:\n  production:\n    aliases: [prod]\n    colour: red\n");
         assert!(e[0].starts_with("plangate.yaml:4:5: "), "{e:?}");
@@ -812,6 +877,53 @@ mod tests {
     fn mapping_to_an_undeclared_environment_is_an_error() {
         let e = errors("projects:\n  - dir: \"envs/perf/**\"\n    environment: perf\n");
         assert!(e[0].contains("not declared"), "{e:?}");
+    }
+
+    #[test]
+    fn environments_list_their_accounts() {
+        let p = parse("environments:\n  production:\n    aliases: [prod]\n    accounts: [\"111122223333\", 012345678901, orders-prod, orders-prod]\n  staging:\n    accounts: [arn:aws:eks:eu-west-1:444455556666:cluster/stg]\n").unwrap();
+        let prod = p.environments.get("production").unwrap();
+        assert_eq!(
+            prod.accounts,
+            ["111122223333", "012345678901", "orders-prod"]
+        );
+        assert_eq!(
+            p.environments
+                .account_environment("444455556666")
+                .map(|d| d.name.as_str()),
+            None,
+            "a context ARN is matched whole, not by its account"
+        );
+        assert!(p
+            .environments
+            .account_environment("arn:aws:eks:eu-west-1:444455556666:cluster/stg")
+            .is_some());
+        // Their attributes are read from prior values only when some environment lists one.
+        assert!(p.resource_environment.prior_attributes().contains(&"arn"));
+        let none = builtin(&crate::rules::catalog());
+        assert!(!none.environments.has_accounts());
+        assert!(!none
+            .resource_environment
+            .prior_attributes()
+            .contains(&"owner_id"));
+    }
+
+    #[test]
+    fn an_account_under_two_environments_is_an_error_naming_both() {
+        let e = errors("environments:\n  production:\n    accounts: [\"111122223333\"]\n  staging:\n    accounts:\n      - \"444455556666\"\n      - \"111122223333\"\n");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].starts_with("plangate.yaml:7:"), "{e:?}");
+        assert!(
+            e[0].contains("`111122223333`")
+                && e[0].contains("`production`")
+                && e[0].contains("`staging`"),
+            "{e:?}"
+        );
+        let e = errors("environments:\n  production:\n    accounts: [\"a b\", \"\"]\n    protected: yes-please\n");
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(e.iter().all(|m| m.starts_with("plangate.yaml:")), "{e:?}");
+        let e = errors("environments:\n  production:\n    accounts: \"111122223333\"\n");
+        assert!(e[0].contains("must be a list"), "{e:?}");
     }
 
     #[test]

@@ -1,9 +1,11 @@
-//! Environments: their names and aliases, which environment a project deploys to, and which
-//! environment an existing resource belongs to (read from its prior values).
+//! Environments: their names, aliases and cloud accounts, which environment a project deploys
+//! to, and which environment an existing resource belongs to (read from its prior values).
 
 use std::fmt;
 
 use serde_json::Value;
+
+use crate::model::account::{account_in_values, ACCOUNT_ATTRIBUTES};
 
 /// One environment with the words that name it (`production`: prod, prd, live).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +14,10 @@ pub struct EnvironmentDef {
     pub aliases: Vec<String>,
     /// Every project in a protected environment is protected (protected-project-destroy).
     pub protected: bool,
+    /// Cloud accounts that belong to it: AWS account IDs, GCP project IDs, Azure subscription
+    /// IDs, Kubernetes cluster or context names (DESIGN 13a). A resource found in one of them
+    /// belongs to this environment, whatever its tags say.
+    pub accounts: Vec<String>,
 }
 
 /// The environments a policy knows, in the order they were declared.
@@ -46,6 +52,32 @@ impl Environments {
 
     pub fn get(&self, name: &str) -> Option<&EnvironmentDef> {
         self.defs.iter().find(|d| d.name == name)
+    }
+
+    /// The environment that lists an account, compared without regard to case (subscription
+    /// GUIDs are written both ways). An EKS context is the cluster's ARN: its AWS account
+    /// counts when the context itself is not listed.
+    pub fn account_environment(&self, account: &str) -> Option<&EnvironmentDef> {
+        let listed = |id: &str| {
+            self.defs
+                .iter()
+                .find(|d| d.accounts.iter().any(|a| a.eq_ignore_ascii_case(id)))
+        };
+        listed(account).or_else(|| crate::model::account::arn_account(account).and_then(listed))
+    }
+
+    /// Whether any environment lists accounts: without them, no account is a signal.
+    pub fn has_accounts(&self) -> bool {
+        self.defs.iter().any(|d| !d.accounts.is_empty())
+    }
+
+    /// Every listed account with its environment's name, in declaration order.
+    pub fn accounts(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.defs.iter().flat_map(|d| {
+            d.accounts
+                .iter()
+                .map(move |a| (a.as_str(), d.name.as_str()))
+        })
     }
 
     /// Environments named by the tokens of a free-form string (`rosey-dev`, `envs/stg/eks`,
@@ -212,7 +244,7 @@ impl ProjectEnvironment {
 pub enum SignalStrength {
     /// A token in the resource's name: enough to warn, never to block.
     Weak,
-    /// A tag, label, configured attribute or namespace.
+    /// An account the policy lists, a tag, label, configured attribute or namespace.
     Strong,
 }
 
@@ -221,7 +253,8 @@ pub enum SignalStrength {
 pub struct ResourceEnvironment {
     pub environment: String,
     pub strength: SignalStrength,
-    /// `tag env=dev`, `namespace dev`, `name token prod`; sensitive values are never included.
+    /// `account 111122223333 in its arn`, `tag env=dev`, `namespace dev`, `name token prod`;
+    /// sensitive values are never included.
     pub evidence: String,
     /// Other strong signals that name other environments (`tag env=prod` beside
     /// `tag Environment=dev`): an `env-conflict`, and every reading is checked.
@@ -233,6 +266,11 @@ impl ResourceEnvironment {
     pub fn readings(&self) -> impl Iterator<Item = &ResourceEnvironment> {
         std::iter::once(self).chain(&self.conflicts)
     }
+
+    /// Read from the account the resource lives in (an account the policy lists).
+    pub fn from_account(&self) -> bool {
+        self.evidence.starts_with(ACCOUNT_EVIDENCE)
+    }
 }
 
 /// Which prior-value attributes say what environment a resource belongs to.
@@ -242,6 +280,9 @@ pub struct ResourceEnvironmentConfig {
     pub tag_keys: Vec<String>,
     /// Extra attribute paths (`labels.team_env`, `metadata.0.annotations.env`).
     pub attributes: Vec<String>,
+    /// Whether a resource's account attributes are read: only when an environment of the
+    /// policy lists accounts (the policy reader sets it from `environments`).
+    pub read_accounts: bool,
 }
 
 /// Maps of tags and labels, in the order they are read. Providers repeat `tags` in
@@ -280,6 +321,9 @@ impl ResourceEnvironmentConfig {
     /// whether [`WORKLOAD_ATTRIBUTES`] are present).
     pub fn prior_attributes(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = TAG_MAPS.to_vec();
+        if self.read_accounts {
+            keys.extend(ACCOUNT_ATTRIBUTES);
+        }
         keys.extend(["metadata", "namespace"]);
         keys.extend(MANIFEST_ATTRIBUTES);
         keys.extend(NAME_ATTRIBUTES);
@@ -291,23 +335,27 @@ impl ResourceEnvironmentConfig {
         keys
     }
 
-    /// Read a resource's environment from its prior values (`before`), strongest signal first.
-    /// `sensitive` is the matching `before_sensitive` tree: a value marked there is used to
-    /// decide but never shown.
+    /// Read a resource's environment from its prior values (`before`), strongest signal first:
+    /// the account it lives in when the policy lists it, then tags and labels, configured
+    /// attributes, a namespace, and last (weak) a name token. Every strong signal that names
+    /// another environment than the first is kept as a conflict. `sensitive` is the matching
+    /// `before_sensitive` tree: a value marked there is used to decide but never shown (and an
+    /// account marked there is not read at all).
     pub fn detect(
         &self,
         envs: &Environments,
         before: &Value,
         sensitive: Option<&Value>,
     ) -> Option<ResourceEnvironment> {
-        let mut strong = self.label_signals(envs, before, sensitive);
-        if strong.is_empty() {
-            strong.extend(self.attribute_signal(envs, before, sensitive));
+        let mut tagged = self.label_signals(envs, before, sensitive);
+        if tagged.is_empty() {
+            tagged.extend(self.attribute_signal(envs, before, sensitive));
         }
-        if strong.is_empty() {
-            strong.extend(namespace_signal(envs, before, sensitive));
+        if tagged.is_empty() {
+            tagged.extend(namespace_signal(envs, before, sensitive));
         }
-        let mut readings = strong.into_iter();
+        let account = account_signal(envs, before, sensitive);
+        let mut readings = account.into_iter().chain(tagged);
         let Some(mut first) = readings.next() else {
             return name_signal(envs, before, sensitive);
         };
@@ -422,6 +470,31 @@ fn tag_mark<'v>(sensitive: Option<&'v Value>, path: &[&str], key: &str) -> Optio
         .map(|sibling| lookup_opt(sensitive, &[sibling, key]))
         .find(|m| is_sensitive(*m))
         .unwrap_or(own)
+}
+
+const ACCOUNT_EVIDENCE: &str = "account ";
+
+/// 0. The account the resource lives in, when an environment of the policy lists it.
+///
+/// It says where the object is, whatever its tags say.
+fn account_signal(
+    envs: &Environments,
+    before: &Value,
+    sensitive: Option<&Value>,
+) -> Option<ResourceEnvironment> {
+    if !envs.has_accounts() {
+        return None;
+    }
+    let account = account_in_values(before, sensitive)?;
+    let def = envs.account_environment(&account.id)?;
+    Some(strong(
+        def.name.clone(),
+        format!(
+            "{ACCOUNT_EVIDENCE}{} in its {}",
+            crate::text::printable(&account.id),
+            account.source
+        ),
+    ))
 }
 
 fn strong(environment: String, evidence: String) -> ResourceEnvironment {
@@ -588,6 +661,7 @@ mod tests {
             name: name.into(),
             aliases: aliases.iter().map(|s| s.to_string()).collect(),
             protected: false,
+            accounts: Vec::new(),
         };
         Environments {
             defs: vec![
@@ -691,6 +765,7 @@ mod tests {
                 .map(String::from)
                 .to_vec(),
             attributes: vec!["labels.team_env".into()],
+            read_accounts: true,
         }
     }
 
@@ -821,6 +896,112 @@ mod tests {
             config().detect(&envs, &before, None).unwrap().environment,
             "production"
         );
+    }
+
+    fn with_accounts() -> Environments {
+        let mut envs = defaults();
+        for (env, account) in [
+            ("production", "111122223333"),
+            ("production", "orders-prod"),
+            ("staging", "444455556666"),
+            ("development", "0b1f6471-1bf0-4dda-aec3-cb9272f09590"),
+        ] {
+            let def = envs.defs.iter_mut().find(|d| d.name == env).unwrap();
+            def.accounts.push(account.into());
+        }
+        envs
+    }
+
+    #[test]
+    fn an_untagged_resource_in_a_listed_account_belongs_to_its_environment() {
+        let envs = with_accounts();
+        let db =
+            json!({"arn": "arn:aws:rds:eu-west-1:111122223333:db:orders", "identifier": "orders"});
+        let found = config().detect(&envs, &db, None).unwrap();
+        assert_eq!(found.environment, "production");
+        assert_eq!(found.strength, SignalStrength::Strong);
+        assert_eq!(found.evidence, "account 111122223333 in its arn");
+        // A name token does not weaken it, nor is it a conflict.
+        let named = json!({"owner_id": "444455556666", "name": "orders-prod-vpc"});
+        let found = config().detect(&envs, &named, None).unwrap();
+        assert_eq!(
+            (found.environment.as_str(), found.conflicts.len()),
+            ("staging", 0)
+        );
+        let rg =
+            json!({"id": "/subscriptions/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/resourceGroups/x"});
+        assert_eq!(
+            config().detect(&envs, &rg, None).unwrap().environment,
+            "development"
+        );
+        let disk = json!({"self_link": "https://www.googleapis.com/compute/v1/projects/orders-prod/zones/z/disks/d"});
+        assert_eq!(
+            config().detect(&envs, &disk, None).unwrap().evidence,
+            "account orders-prod in its self_link"
+        );
+    }
+
+    #[test]
+    fn a_tag_that_disagrees_with_the_account_is_a_conflict() {
+        let envs = with_accounts();
+        let db = json!({"arn": "arn:aws:rds:eu-west-1:111122223333:db:orders", "tags": {"env": "staging"}});
+        let found = config().detect(&envs, &db, None).unwrap();
+        let readings: Vec<(&str, &str)> = found
+            .readings()
+            .map(|r| (r.environment.as_str(), r.evidence.as_str()))
+            .collect();
+        assert_eq!(
+            readings,
+            [
+                ("production", "account 111122223333 in its arn"),
+                ("staging", "tag env=staging")
+            ]
+        );
+        // A namespace is read behind the account too.
+        let cm = json!({"metadata": [{"name": "x", "namespace": "dev"}], "data": {}, "id": "arn:aws:x:r:444455556666:y"});
+        let found = config().detect(&envs, &cm, None).unwrap();
+        assert_eq!(found.environment, "staging");
+        assert_eq!(found.conflicts[0].environment, "development");
+        // The same environment twice is one reading.
+        let agreeing = json!({"owner_id": "444455556666", "tags": {"env": "stg"}});
+        assert!(config()
+            .detect(&envs, &agreeing, None)
+            .unwrap()
+            .conflicts
+            .is_empty());
+    }
+
+    #[test]
+    fn accounts_the_policy_does_not_list_and_sensitive_ones_say_nothing() {
+        let envs = with_accounts();
+        let unlisted = json!({"arn": "arn:aws:iam::999999999999:role/x", "tags": {"env": "dev"}});
+        let found = config().detect(&envs, &unlisted, None).unwrap();
+        assert_eq!(
+            (found.environment.as_str(), found.evidence.as_str()),
+            ("development", "tag env=dev")
+        );
+        let hidden = json!({"arn": "arn:aws:iam::111122223333:role/x"});
+        let marks = json!({"arn": true});
+        assert_eq!(config().detect(&envs, &hidden, Some(&marks)), None);
+        assert_eq!(config().detect(&envs, &hidden, Some(&json!(true))), None);
+        // Without any listed account the signal is never looked for.
+        assert_eq!(config().detect(&defaults(), &hidden, None), None);
+    }
+
+    #[test]
+    fn eks_contexts_are_matched_by_their_account() {
+        let envs = with_accounts();
+        let context = "arn:aws:eks:eu-west-1:111122223333:cluster/orders";
+        assert_eq!(
+            envs.account_environment(context).map(|d| d.name.as_str()),
+            Some("production")
+        );
+        assert_eq!(
+            envs.account_environment("ORDERS-PROD")
+                .map(|d| d.name.as_str()),
+            Some("production")
+        );
+        assert!(envs.account_environment("999999999999").is_none());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! policy's and atlantis.yaml's data, projects, declared intent and findings. Pure data and the
 //! logic that belongs to it; nothing here reads a file or knows a rule.
 
+pub mod account;
 pub mod atlantis;
 pub mod change;
 pub mod environment;

@@ -1,5 +1,7 @@
 //! One plan as the rules see it: its resource changes, drift and what the prior state holds.
 
+use serde_json::value::RawValue;
+
 use crate::model::change::{Action, DriftChange, ResourceChange};
 
 /// A validated plan: what the rules see of one `terraform show -json` document.
@@ -16,6 +18,9 @@ pub struct Plan<'a> {
     pub prior_state_resources: Option<usize>,
     /// Actions (Terraform 1.14+ `action_invocations`) that run when a resource is destroyed.
     pub destroy_actions: Vec<DestroyAction>,
+    /// `configuration.provider_config` as the plan wrote it, read only for the accounts the
+    /// providers target (`model::account::provider_targets`).
+    pub provider_config: Option<&'a RawValue>,
 }
 
 /// An action a destroy triggers (`BeforeDestroy`/`AfterDestroy`): a side effect of the destroy

@@ -241,6 +241,7 @@ impl Policy {
             resource_environment: ResourceEnvironmentConfig {
                 tag_keys: Vec::new(),
                 attributes: Vec::new(),
+                read_accounts: false,
             },
             protected_resources: Vec::new(),
             extra_stateful_types: Vec::new(),

@@ -44,7 +44,7 @@ impl Rule for EnvConflict {
     }
 
     fn summary(&self) -> &'static str {
-        "a project's environment signals disagree (name, dir, workspace)"
+        "a project's environment signals disagree (name, dir, workspace), or a resource's (tags, account)"
     }
 
     fn docs(&self) -> &'static str {
@@ -53,8 +53,10 @@ An Atlantis project whose name, dir path segments and workspace name different e
 `name: app-staging` with `dir: envs/dev/app`. plangate does not guess which one is right.
 
 Also a destroyed resource whose own signals disagree (`env=prod` and `Environment=dev` on one
-resource, in `tags`, `tags_all`, labels or a namespace): the finding names every reading, and
-the other rules judge the resource by each of them, so the stricter one decides.
+resource, in `tags`, `tags_all`, labels or a namespace), or whose tag disagrees with the account
+it lives in (an account the policy lists under another environment, read from its ARN, IDs,
+`owner_id` or project): the finding names every reading, and the other rules judge the resource
+by each of them, so the stricter one decides.
 
 ## Why
 Incident 3: in a huge atlantis.yaml, a project whose name and location disagree is exactly the
@@ -92,11 +94,16 @@ projects:
                     .readings()
                     .map(|r| format!("{} ({})", r.environment, r.evidence))
                     .collect();
+                let fix = if env.from_account() {
+                    "its tags disagree with the account it lives in and need fixing"
+                } else {
+                    "the tags need fixing"
+                };
                 out.push(
                     Finding::new(
                         self.id(),
                         format!(
-                            "{} carries signals of different environments: {}; it is judged by each, and the tags need fixing",
+                            "{} carries signals of different environments: {}; it is judged by each, and {fix}",
                             change.display_address(),
                             readings.join(", ")
                         ),

@@ -9,12 +9,14 @@ pub use rule::{Context, Rule};
 pub use settings::catalog;
 
 use crate::model::finding::{Finding, WayOut};
-use crate::model::policy::RuleOptions;
+use crate::model::level::Level;
+use crate::model::policy::{Policy, RuleOptions};
 use crate::model::project::{Project, ProjectPlan};
 
 mod apply_will_fail;
 mod collection_collapse;
 mod cross_env_destroy;
+mod cross_env_target;
 mod duplicate_project_name;
 mod env_conflict;
 mod incomplete_plan;
@@ -27,6 +29,7 @@ mod protected_project_destroy;
 mod protected_resource_destroy;
 mod shared_state;
 mod state_forget;
+mod stateful_destroy;
 mod stateful_replace;
 mod unknown_environment;
 mod untagged_destroy;
@@ -38,6 +41,8 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &protected_project_destroy::ProtectedProjectDestroy,
         &protected_resource_destroy::ProtectedResourceDestroy,
         &stateful_replace::StatefulReplace,
+        &stateful_destroy::StatefulDestroy,
+        &cross_env_target::CrossEnvTarget,
         &mass_deletion::MassDeletion,
         &collection_collapse::CollectionCollapse,
         &intent_mismatch::IntentMismatch,
@@ -68,7 +73,57 @@ pub fn evaluate(ctx: &Context<'_>) -> Vec<Finding> {
         rule.check(ctx, &mut out);
         at_default_level(*rule, &mut out[start..]);
     }
+    drop_superseded(ctx.policy, &mut out);
     out
+}
+
+/// Findings that say nothing more than another rule's finding on the same resource: (the
+/// rule, the rules whose finding supersedes it). A delete of a protected database is
+/// `protected-resource-destroy`'s, not also `stateful-destroy`'s, whose way out (declared
+/// intent) would contradict it.
+const SUPERSEDED: &[(&str, &[&str])] = &[
+    (
+        "stateful-destroy",
+        &["protected-resource-destroy", "cross-env-destroy"],
+    ),
+    ("cross-env-target", &["cross-env-destroy"]),
+];
+
+/// Leave out each superseded finding when a superseding one on the same project and address
+/// ends at a level at least as high (after the policy's levels and caps), so that dropping it
+/// never changes a verdict: lowering the superseding rule brings the other back.
+fn drop_superseded(policy: &Policy, findings: &mut Vec<Finding>) {
+    let level = |f: &Finding| {
+        policy
+            .rule_level(f.rule.as_str())
+            .unwrap_or(f.level)
+            .min(f.cap)
+    };
+    let mut strongest: std::collections::BTreeMap<(&str, &str, &str), Level> =
+        std::collections::BTreeMap::new();
+    for f in findings.iter() {
+        if let (Some(project), Some(address)) = (&f.project, &f.address) {
+            let key = (f.rule.as_str(), project.as_str(), address.as_str());
+            let at = strongest.entry(key).or_insert(Level::Allow);
+            *at = (*at).max(level(f));
+        }
+    }
+    let superseded = |f: &Finding| {
+        let (Some(project), Some(address)) = (&f.project, &f.address) else {
+            return false;
+        };
+        let Some((_, by)) = SUPERSEDED.iter().find(|(rule, _)| f.rule.as_str() == *rule) else {
+            return false;
+        };
+        by.iter().any(|rule| {
+            strongest
+                .get(&(*rule, project.as_str(), address.as_str()))
+                .is_some_and(|l| *l >= level(f))
+        })
+    };
+    let keep: Vec<bool> = findings.iter().map(|f| !superseded(f)).collect();
+    let mut keep = keep.into_iter();
+    findings.retain(|_| keep.next().unwrap_or(true));
 }
 
 fn at_default_level(rule: &dyn Rule, findings: &mut [Finding]) {
@@ -147,6 +202,76 @@ mod tests {
         let b = address_list(["c.x", "b.x", "a.x"].into_iter(), 2);
         assert_eq!(a, "a.x, b.x, and 1 more");
         assert_eq!(a, b);
+    }
+
+    fn on(rule: &'static str, address: &str, cap: Level) -> Finding {
+        let mut f = Finding::new(rule, "x")
+            .project_name("p")
+            .address(address)
+            .at_most(cap);
+        f.level = find(rule).unwrap().default_level();
+        f
+    }
+
+    fn kept(policy: &str, findings: Vec<Finding>) -> Vec<(&'static str, String)> {
+        let policy = crate::pipeline::parse_policy(policy, std::path::Path::new("p.yaml")).unwrap();
+        let mut findings = findings;
+        drop_superseded(&policy, &mut findings);
+        findings
+            .into_iter()
+            .map(|f| (f.rule.as_str(), f.address.unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn a_finding_is_superseded_only_by_one_as_strong_on_the_same_resource() {
+        let findings = || {
+            vec![
+                on("stateful-destroy", "aws_db_instance.a", Level::Deny),
+                on(
+                    "protected-resource-destroy",
+                    "aws_db_instance.a",
+                    Level::Deny,
+                ),
+                on("stateful-destroy", "aws_db_instance.b", Level::Deny),
+                // A weak cross-env-destroy reading is a warning: it cannot stand for a deny.
+                on("cross-env-destroy", "aws_db_instance.b", Level::Warn),
+                // Under declared intent stateful-destroy is a warning: the weak one covers it.
+                on("stateful-destroy", "aws_db_instance.c", Level::Warn),
+                on("cross-env-destroy", "aws_db_instance.c", Level::Warn),
+                on("cross-env-target", "aws_iam_role.d", Level::Deny),
+                on("cross-env-destroy", "aws_iam_role.e", Level::Deny),
+            ]
+        };
+        let kept_by_default = kept("version: 1\n", findings());
+        let rules_on = |address: &str, kept: &[(&'static str, String)]| -> Vec<&'static str> {
+            kept.iter()
+                .filter(|(_, a)| a == address)
+                .map(|(r, _)| *r)
+                .collect()
+        };
+        assert_eq!(
+            rules_on("aws_db_instance.a", &kept_by_default),
+            ["protected-resource-destroy"]
+        );
+        assert_eq!(
+            rules_on("aws_db_instance.b", &kept_by_default),
+            ["stateful-destroy", "cross-env-destroy"]
+        );
+        assert_eq!(
+            rules_on("aws_db_instance.c", &kept_by_default),
+            ["cross-env-destroy"]
+        );
+        assert_eq!(
+            rules_on("aws_iam_role.d", &kept_by_default),
+            ["cross-env-target"]
+        );
+        // Lowering the superseding rule brings the other finding back.
+        let lowered = kept("rules:\n  protected-resource-destroy: warn\n", findings());
+        assert_eq!(
+            rules_on("aws_db_instance.a", &lowered),
+            ["stateful-destroy", "protected-resource-destroy"]
+        );
     }
 
     #[test]

@@ -47,8 +47,10 @@ checks it. plangate compares the policy in force with the one it may only tighte
 Every relaxation is one finding: a rule's level lowered, a numeric option moved the permissive
 way (every option is more permissive when raised), a protected resource, protected
 environment or project or stateful type removed, an environment or alias removed, added or moved,
-a project mapping that gives projects another environment, a tag key or attribute path no longer
-read, or `repository-may:` itself changed. Anything not provably a tightening counts.
+an account removed or moved, or added to an environment that is not protected (its untagged
+resources would count as that environment), a project mapping that gives projects another
+environment, a tag key or attribute path no longer read, or `repository-may:` itself changed.
+Anything not provably a tightening counts.
 
 ## Why
 A gate the pull request can edit out is not a gate: `rules: {protected-project-destroy: allow}`
@@ -101,6 +103,7 @@ pub fn relaxations(base: &Policy, head: &Policy) -> Vec<Relaxation> {
     thresholds(base, head, &mut out);
     protections(base, head, &mut out);
     environments(base, head, &mut out);
+    accounts(base, head, &mut out);
     mappings(base, head, &mut out);
     resource_environment(base, head, &mut out);
     for kind in &head.repository_may {
@@ -261,6 +264,61 @@ fn environments(base: &Policy, head: &Policy, out: &mut BTreeSet<Relaxation>) {
             ));
         }
     }
+}
+
+/// Accounts listed under environments. Removing or moving one takes a resource's strongest
+/// signal away or gives it another environment: a relaxation. Adding one is a tightening only
+/// when it cannot put a resource into a less strict environment (see
+/// [`account_addition_tightens`]).
+fn accounts(base: &Policy, head: &Policy, out: &mut BTreeSet<Relaxation>) {
+    for (account, env) in base.environments.accounts() {
+        let what = match head.environments.account_environment(account) {
+            None => format!("environments.{env}: account {account} removed"),
+            Some(now) if now.name != env => {
+                format!(
+                    "environments: account {account} moved from {env} to {}",
+                    now.name
+                )
+            }
+            Some(_) => continue,
+        };
+        out.insert(relax(RelaxationKind::ChangeEnvironments, what));
+    }
+    for (account, env) in head.environments.accounts() {
+        if base.environments.account_environment(account).is_none()
+            && !account_addition_tightens(head, env)
+        {
+            out.insert(relax(
+                RelaxationKind::ChangeEnvironments,
+                format!(
+                    "environments.{env}: account {account} added (its untagged resources would count as {env}: only an account added to a protected environment tightens)"
+                ),
+            ));
+        }
+    }
+}
+
+/// An account newly listed under `env` changes only the resources in it that carry no strong
+/// signal of their own (tags stay readings beside the account): those without any lose
+/// `untagged-destroy`, those with a name token lose their weak `cross-env-destroy` warning, and
+/// everything else can only gain findings (`cross-env-destroy` in other environments'
+/// projects, `env-conflict`, `cross-env-target`). The findings lost are in projects of `env`
+/// and in projects of unknown environment. So the addition tightens when `env` is protected
+/// (every destroy in its projects is `protected-project-destroy`, at least a warning under
+/// declared intent) and, in `head`, neither that rule nor `unknown-environment` sits below
+/// what is lost: a verdict can then never get more lenient.
+fn account_addition_tightens(head: &Policy, env: &str) -> bool {
+    let level = |id: &str| {
+        head.rule_level(id)
+            .or_else(|| super::find(id).map(|r| r.default_level()))
+            .unwrap_or(Level::Deny)
+    };
+    let protected = head.environments.get(env).is_some_and(|d| d.protected);
+    // Under intent protected-project-destroy is at most a warning.
+    let kept = level("protected-project-destroy").min(Level::Warn);
+    let untagged = level("untagged-destroy");
+    let weak = level("cross-env-destroy").min(Level::Warn);
+    protected && untagged <= kept && weak <= kept && untagged <= level("unknown-environment")
 }
 
 /// Project mappings that give projects an environment: any change to them can move a project.
@@ -502,6 +560,81 @@ rules:
             removed.contains(&(c, "environments: development removed".into())),
             "{removed:?}"
         );
+    }
+
+    /// BASE with accounts, and `untagged-destroy` at its default (warn).
+    fn with_accounts() -> String {
+        changed("  untagged-destroy: deny\n", "").replacen(
+            "    aliases: [stg]\n",
+            "    aliases: [stg]\n    accounts: [\"444455556666\", orders-staging]\n",
+            1,
+        )
+    }
+
+    fn account_kinds(base: &str, head: &str) -> Vec<(RelaxationKind, String)> {
+        relaxations(&policy(base), &policy(head))
+            .into_iter()
+            .map(|r| (r.kind, r.what))
+            .collect()
+    }
+
+    #[test]
+    fn removed_or_moved_accounts_change_environments() {
+        let base = with_accounts();
+        let c = RelaxationKind::ChangeEnvironments;
+        let removed = base.replacen("[\"444455556666\", orders-staging]", "[orders-staging]", 1);
+        assert_eq!(
+            account_kinds(&base, &removed),
+            [(
+                c,
+                "environments.staging: account 444455556666 removed".to_string()
+            )]
+        );
+        let moved = removed.replacen(
+            "    aliases: [dev]\n",
+            "    aliases: [dev]\n    accounts: [\"444455556666\"]\n",
+            1,
+        );
+        assert_eq!(
+            account_kinds(&base, &moved),
+            [(
+                c,
+                "environments: account 444455556666 moved from staging to development".to_string()
+            )]
+        );
+        // Written in another case, an account is the same account.
+        let recased = base.replacen("orders-staging", "Orders-Staging", 1);
+        assert!(account_kinds(&base, &recased).is_empty());
+    }
+
+    #[test]
+    fn an_added_account_tightens_only_in_a_protected_environment() {
+        let base = with_accounts();
+        let to_production = base.replacen(
+            "    protected: true\n  staging",
+            "    protected: true\n    accounts: [\"111122223333\"]\n  staging",
+            1,
+        );
+        assert!(account_kinds(&base, &to_production).is_empty());
+        // In staging, an untagged resource of the account would stop being a warning for
+        // staging's projects: a relaxation.
+        let to_staging = base.replacen("orders-staging]", "orders-staging, \"111122223333\"]", 1);
+        assert_eq!(
+            account_kinds(&base, &to_staging),
+            [(
+                RelaxationKind::ChangeEnvironments,
+                "environments.staging: account 111122223333 added (its untagged resources would count as staging: only an account added to a protected environment tightens)".to_string()
+            )]
+        );
+        // With untagged-destroy at deny, even production's projects would lose a blocking
+        // finding under declared intent (protected-project-destroy is then a warning).
+        let strict = format!("{base}  untagged-destroy: deny\n");
+        let strict_head = format!("{to_production}  untagged-destroy: deny\n");
+        assert_eq!(account_kinds(&strict, &strict_head).len(), 1);
+        // Unprotecting production in the same change is reported, and the account too.
+        let unprotected = to_production.replacen("    protected: true\n", "", 1);
+        let found = account_kinds(&base, &unprotected);
+        assert_eq!(found.len(), 2, "{found:?}");
     }
 
     #[test]

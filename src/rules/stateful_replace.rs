@@ -4,8 +4,27 @@ use super::{Context, Rule};
 use crate::input::policy::glob;
 use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::level::Level;
+use crate::model::policy::Policy;
 
 pub struct StatefulReplace;
+
+/// The stateful types in force: [`STATEFUL_TYPES`] and the policy's `stateful-types`. Shared
+/// by `stateful-replace` and `stateful-destroy`.
+pub struct StatefulTypes(Vec<globset::GlobMatcher>);
+
+impl StatefulTypes {
+    pub fn of(policy: &Policy) -> StatefulTypes {
+        let patterns = STATEFUL_TYPES
+            .iter()
+            .copied()
+            .chain(policy.extra_stateful_types.iter().map(String::as_str));
+        StatefulTypes(patterns.filter_map(|t| glob(t).ok()).collect())
+    }
+
+    pub fn matches(&self, resource_type: &str) -> bool {
+        self.0.iter().any(|g| g.is_match(resource_type))
+    }
+}
 
 /// Resource types whose replacement loses data or identity. Globs; a policy's `stateful-types`
 /// adds to them.
@@ -123,6 +142,7 @@ vaults and KMS keys, DNS zones, persistent volume claims, namespaces. The findin
 attributes that force the replacement (`replace_paths`) and what Terraform's `action_reason`
 means. The curated list covers AWS, Google Cloud, Azure and Kubernetes (`plangate explain
 stateful-replace` is this text; the list is in the rule's source), and the policy can add types.
+A plain delete of one of these types is `stateful-destroy`'s.
 
 ## Why
 Incident 4: generated configuration gave a new object the same name as a production one, and the
@@ -147,22 +167,14 @@ rules:
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        let extra: Vec<globset::GlobMatcher> = ctx
-            .policy
-            .extra_stateful_types
-            .iter()
-            .filter_map(|t| glob(t).ok())
-            .collect();
-        let builtin: Vec<globset::GlobMatcher> =
-            STATEFUL_TYPES.iter().filter_map(|t| glob(t).ok()).collect();
+        let stateful = StatefulTypes::of(ctx.policy);
         for plan in ctx.plans {
             for destroyed in &plan.destroyed {
                 let change = plan.change(destroyed);
                 if !change.action.is_replace() {
                     continue;
                 }
-                let ty = change.resource_type.as_ref();
-                if !builtin.iter().chain(&extra).any(|g| g.is_match(ty)) {
+                if !stateful.matches(&change.resource_type) {
                     continue;
                 }
                 let order = match change.action.terraform_list() {

@@ -110,18 +110,37 @@ fn incident_3_wrong_project_destroys_dev() {
         message.contains("staging") && message.contains("rosey-dev"),
         "{message}"
     );
-    // The clean neighbour passes.
+    // The clean neighbour, staging tearing down its own cluster, deletes a stateful resource
+    // (the EKS cluster): blocked by stateful-destroy alone until the intent is declared, then
+    // it passes with that warning.
     let dir = root().join("examples/incidents/wrong-project-destroys-dev");
-    let out = run(plangate(&dir).args([
-        "check",
-        "--plan",
-        "clean/plan.json",
-        "--atlantis",
-        "atlantis.yaml",
-        "--project",
-        "rosey-staging",
-    ]));
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let clean = |extra: &[&str]| {
+        let out = run(plangate(&dir)
+            .args([
+                "check",
+                "--format",
+                "json",
+                "--plan",
+                "clean/plan.json",
+                "--atlantis",
+                "atlantis.yaml",
+                "--project",
+                "rosey-staging",
+            ])
+            .args(extra));
+        (out.code, out.json())
+    };
+    let (code, report) = clean(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(denied_rules(&report), ["stateful-destroy"]);
+    assert_eq!(
+        report["findings"][0]["address"], "aws_eks_cluster.cluster",
+        "{report}"
+    );
+    let (code, report) = clean(&["--allow-destroy-in", "staging"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["verdict"], "warn");
+    assert!(denied_rules(&report).is_empty());
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod generated_plans;
 mod loopback_forge;
 mod shared_corpus;
 
+mod accounts;
 mod action;
 mod atlantis_corpus;
 mod atlantis_step;
