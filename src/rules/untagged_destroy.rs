@@ -55,7 +55,7 @@ resource-environment:
                     Finding::new(
                         self.id(),
                         format!(
-                            "{} would be {} but carries no environment tag, label or namespace, so its owner cannot be verified",
+                            "{} would be {} but carries no environment tag, label, namespace or listed account, so its owner cannot be verified",
                             change.display_address(),
                             if change.action.is_replace() { "replaced" } else { "deleted" }
                         ),

@@ -762,6 +762,9 @@ def main():
         ids_before = [c["id"] for c in stand.comments() if pr_marker(c["body"]) == PR]
         staging_plan1 = next(sections(c["body"])["app-staging"][0]["plan_sha256"]
                              for c in stand.comments() if pr_marker(c["body"]) == PR)
+        # Staging tears down its own cluster on purpose (a stateful delete), and says so.
+        with stand.gh.lock:
+            stand.gh.pulls[(f"{OWNER}/{REPO}", PR)].labels.append("plangate:destroy:app-staging")
         started = time.monotonic()
         run2 = run_act(act, ws, event(head2), refs, locals_, stand, tmp, os.path.join(tmp, "home"))
         print(f"     (act run 2 took {time.monotonic() - started:.0f}s, exit {run2.code})")
