@@ -165,7 +165,12 @@ fn a_pull_request_of_fourteen_projects_two_blocked() {
                     ),
                 ]),
                 // A warning: an untagged delete in staging.
-                "logs-staging" => plan(&[("aws_cloudwatch_metric_alarm.errors", "aws_cloudwatch_metric_alarm", "delete", "")]),
+                "logs-staging" => plan(&[(
+                    "aws_cloudwatch_metric_alarm.errors",
+                    "aws_cloudwatch_metric_alarm",
+                    "delete",
+                    "",
+                )]),
                 _ => plan(&[
                     (
                         &format!("aws_security_group.{service}"),
