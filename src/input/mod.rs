@@ -2,7 +2,9 @@
 //! repos.yaml) and the policy file, through one YAML layer for the configuration files. Strict
 //! where Atlantis is strict, open where Terraform adds fields; every error names its file.
 
+pub mod approvers;
 pub mod atlantis;
+pub mod codeowners;
 pub mod decode;
 pub mod git;
 pub mod plan;

@@ -40,6 +40,7 @@ const TOP_KEYS: &[&str] = &[
     "protected-resources",
     "stateful-types",
     "rules",
+    "approvers",
 ];
 const ENVIRONMENT_KEYS: &[&str] = &["aliases", "protected", "accounts"];
 const MAPPING_KEYS: &[&str] = &["name", "dir", "workspace", "environment", "protected"];
@@ -204,6 +205,10 @@ impl<'a> Reader<'a> {
         policy.extra_stateful_types.extend(stateful);
         if let Some(node) = top.get("rules") {
             self.rules(node, policy);
+        }
+        if let Some(node) = top.get("approvers") {
+            policy.approvers =
+                crate::input::approvers::read(&mut self.yaml, node, &policy.environments);
         }
         self.known_environments(policy, &top);
     }

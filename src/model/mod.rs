@@ -3,6 +3,7 @@
 //! logic that belongs to it; nothing here reads a file or knows a rule.
 
 pub mod account;
+pub mod approval;
 pub mod atlantis;
 pub mod change;
 pub mod environment;

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::model::approval::Approvers;
 use crate::model::environment::{Environments, ResourceEnvironmentConfig};
 use crate::model::level::Level;
 
@@ -213,6 +214,8 @@ pub struct PolicyReview {
     pub relaxations: Vec<Relaxation>,
     /// Why the comparison could not be made, and how to make it possible.
     pub unverified: Option<String>,
+    /// Why approvals are not read: `approvers:` in a policy that is not trusted.
+    pub approvals_ignored: Option<String>,
 }
 
 /// A validated policy: the built-in default with the user's file laid over it.
@@ -228,6 +231,8 @@ pub struct Policy {
     pub protected_resources: Vec<ProtectedResource>,
     pub extra_stateful_types: Vec<String>,
     pub rules: BTreeMap<String, RuleSetting>,
+    /// Who may approve a blocked plan (`approvers:`); only a trusted policy's count.
+    pub approvers: Approvers,
 }
 
 impl Policy {
@@ -246,6 +251,7 @@ impl Policy {
             protected_resources: Vec::new(),
             extra_stateful_types: Vec::new(),
             rules: BTreeMap::new(),
+            approvers: Approvers::default(),
         }
     }
 

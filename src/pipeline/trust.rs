@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::input::{git, policy as reader};
-use crate::model::policy::{Policy, PolicyReview, Relaxation};
+use crate::model::approval::Approvers;
+use crate::model::policy::{Policy, PolicyReview, Relaxation, RelaxationKind};
 use crate::rules::{self, policy_weakened};
 use crate::Result;
 
@@ -44,10 +45,11 @@ fn with_trusted(trusted: &Path, repository: Option<&Path>) -> Result<(Policy, Po
     };
     let text = reader::read(repository)?;
     let mut head = reader::layer_over(&base, &text, repository, &rules::catalog())?;
-    let relaxations: Vec<Relaxation> = policy_weakened::relaxations(&base, &head)
+    let mut relaxations: Vec<Relaxation> = policy_weakened::relaxations(&base, &head)
         .into_iter()
         .filter(|r| !base.repository_may.contains(&r.kind))
         .collect();
+    relaxations.extend(approver_relaxations(&base, &mut head));
     keep_guards(&base, &mut head);
     // What the repository may not do stays as the trusted policy says.
     head.repository_may = base.repository_may.clone();
@@ -56,8 +58,43 @@ fn with_trusted(trusted: &Path, repository: Option<&Path>) -> Result<(Policy, Po
         against: format!("the trusted policy {}", trusted.display()),
         relaxations,
         unverified: None,
+        approvals_ignored: None,
     };
     Ok((head, review))
+}
+
+/// Only the trusted policy names approvers: a repository layer that lets more people approve,
+/// or with fewer approvals, is a relaxation, and the trusted policy's approvers stay in force.
+/// A layer that only narrows them (fewer approvers, more approvals) is a tightening and kept.
+fn approver_relaxations(base: &Policy, head: &mut Policy) -> Vec<Relaxation> {
+    let found: Vec<Relaxation> = head
+        .approvers
+        .relaxations_against(&base.approvers)
+        .into_iter()
+        .map(|what| Relaxation {
+            kind: RelaxationKind::Trust,
+            what: format!("{what} (only the trusted policy names approvers)"),
+        })
+        .collect();
+    if !found.is_empty() {
+        head.approvers = base.approvers.clone();
+    }
+    found
+}
+
+/// Without a trusted policy nobody can approve: a pull request could name its own approvers.
+fn without_approvers(head: &mut Policy) -> Option<String> {
+    if !head.approvers.any() {
+        return None;
+    }
+    head.approvers = Approvers::default();
+    let file = head
+        .source
+        .as_ref()
+        .map_or("the policy".to_string(), |p| p.display().to_string());
+    Some(format!(
+        "approvals are ignored: {file} names approvers, but only a trusted policy (--policy or $PLANGATE_POLICY) may"
+    ))
 }
 
 fn untrusted(sources: &PolicySources) -> Result<(Policy, PolicyReview)> {
@@ -65,8 +102,13 @@ fn untrusted(sources: &PolicySources) -> Result<(Policy, PolicyReview)> {
         Some(path) => super::load_policy(path)?,
         None => super::builtin_policy(),
     };
+    let approvals_ignored = without_approvers(&mut head);
     let Some(base_ref) = &sources.base_ref else {
-        return Ok((head, PolicyReview::default()));
+        let review = PolicyReview {
+            approvals_ignored,
+            ..PolicyReview::default()
+        };
+        return Ok((head, review));
     };
     let file_name = sources
         .repository
@@ -91,6 +133,7 @@ fn untrusted(sources: &PolicySources) -> Result<(Policy, PolicyReview)> {
                 unverified: Some(format!(
                     "the policy was not compared with its version on {base_ref}: {why}; fetch the base branch (actions/checkout with fetch-depth: 0, or `git fetch origin {base_ref}`), pass --base-ref, or give a trusted policy with --policy"
                 )),
+                approvals_ignored,
                 ..PolicyReview::default()
             };
             return Ok((head, review));
@@ -103,6 +146,7 @@ fn untrusted(sources: &PolicySources) -> Result<(Policy, PolicyReview)> {
         relaxations,
         against: base.1,
         unverified: None,
+        approvals_ignored,
     };
     Ok((head, review))
 }
