@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::approval::{Approval, ApprovalNote, ApprovalReview};
 use crate::model::change::{address_pattern, Action, ResourceMode};
 use crate::model::finding::{Finding, RuleId};
 use crate::model::level::Level;
@@ -141,6 +142,53 @@ pub struct Report {
     pub verdict: Verdict,
     pub projects: Vec<ProjectReport>,
     pub findings: Vec<Finding>,
+    /// Approvals (DESIGN section 14): additive fields, absent when there are none.
+    #[serde(flatten)]
+    pub approval: ApprovalSummary,
+}
+
+/// What approvals did to a report: the approvals that count, the deny findings they approve
+/// (moved out of `findings`, so nothing that reads `findings` sees them as blocking), and the
+/// audit list of every approval and revocation read.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ApprovalSummary {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<Approval>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub approved_findings: Vec<ApprovedFinding>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub approval_notes: Vec<ApprovalNote>,
+}
+
+/// A deny finding that an approval lets through, with who approved it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ApprovedFinding {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub approved_by: Vec<ApprovedBy>,
+}
+
+/// One approver of an approved finding: who, when (as the forge wrote it), why.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ApprovedBy {
+    pub by: String,
+    pub at: String,
+    pub reason: Option<String>,
+}
+
+impl ApprovedFinding {
+    /// `approved by bob (2026-12-02T08:00:00Z: planned teardown), carol (...)`.
+    pub fn approved_text(&self) -> String {
+        let who: Vec<String> = self
+            .approved_by
+            .iter()
+            .map(|a| match &a.reason {
+                Some(r) => format!("{} ({}: {})", a.by, a.at, crate::text::one_line(r)),
+                None => format!("{} ({})", a.by, a.at),
+            })
+            .collect();
+        format!("approved by {}", who.join(", "))
+    }
 }
 
 impl Report {
@@ -200,6 +248,90 @@ impl Report {
             verdict,
             projects,
             findings,
+            approval: ApprovalSummary::default(),
+        }
+    }
+
+    /// Lay approvals over the report: each project's deny findings are approved by the
+    /// approvals of its current plan, and stop counting toward the verdicts. Findings of no
+    /// project (`policy-weakened`) are approved by nobody.
+    pub fn apply_approvals(&mut self, review: ApprovalReview) {
+        let ApprovalReview {
+            mut approvals,
+            notes,
+        } = review;
+        approvals.retain(|a| {
+            self.projects
+                .iter()
+                .any(|p| p.name == a.project && p.plan_sha256 == a.plan_sha256)
+        });
+        let (approved, kept): (Vec<Finding>, Vec<Finding>) =
+            std::mem::take(&mut self.findings).into_iter().partition(|f| {
+                f.level == Level::Deny
+                    && approvals
+                        .iter()
+                        .any(|a| Some(a.project.as_str()) == f.project.as_deref())
+            });
+        self.findings = kept;
+        for a in &mut approvals {
+            let mut rules: Vec<String> = approved
+                .iter()
+                .filter(|f| f.project.as_deref() == Some(a.project.as_str()))
+                .map(|f| f.rule.as_str().to_string())
+                .collect();
+            rules.sort();
+            rules.dedup();
+            a.rules = rules;
+        }
+        for f in approved {
+            let approved_by = approvals
+                .iter()
+                .filter(|a| Some(a.project.as_str()) == f.project.as_deref())
+                .map(|a| ApprovedBy {
+                    by: a.by.clone(),
+                    at: a.at.clone(),
+                    reason: a.reason.clone(),
+                })
+                .collect();
+            self.approval.approved_findings.push(ApprovedFinding {
+                finding: f,
+                approved_by,
+            });
+        }
+        for p in &mut self.projects {
+            p.verdict = Verdict::from_levels(
+                self.findings
+                    .iter()
+                    .filter(|f| f.project.as_deref() == Some(&p.name))
+                    .map(|f| f.level),
+            );
+        }
+        self.verdict = Verdict::from_levels(self.findings.iter().map(|f| f.level));
+        self.approval.approvals.extend(approvals);
+        self.approval.approval_notes.extend(notes);
+    }
+
+    /// Whether deny findings of `project` (of any project when `None`) were approved.
+    pub fn is_approved(&self, project: Option<&str>) -> bool {
+        self.approval
+            .approved_findings
+            .iter()
+            .any(|a| project.is_none() || a.finding.project.as_deref() == project)
+    }
+
+    /// The verdict as people read it: `pass (approved)` when approvals let it pass.
+    pub fn verdict_label(&self, project: Option<&str>) -> String {
+        let verdict = match project {
+            Some(name) => self
+                .projects
+                .iter()
+                .find(|p| p.name == name)
+                .map_or(self.verdict, |p| p.verdict),
+            None => self.verdict,
+        };
+        match verdict != Verdict::Block && self.is_approved(project) {
+            true => format!("{} (approved)", verdict.as_str()),
+            false => verdict.as_str().to_string(),
         }
     }
 

@@ -262,6 +262,7 @@ mod tests {
                 summary: Vec::new(),
                 len: body.len(),
                 written,
+                approved: false,
             },
             body,
         }

@@ -22,6 +22,7 @@ const MAX_WORD_CHARS: usize = 240;
 
 pub fn render(report: &Report, note: Option<&str>) -> String {
     let mut head = head(report, note);
+    head.extend(approval_lines(report));
     let mut tail = Vec::new();
     if let [p] = report.projects.as_slice() {
         tail.push(line("  ", &footer(p)));
@@ -45,6 +46,29 @@ pub fn render(report: &Report, note: Option<&str>) -> String {
     head.concat()
 }
 
+/// Approved findings and the audit of approvals, at most [`MAX_APPROVAL_LINES`] of them.
+fn approval_lines(report: &Report) -> Vec<String> {
+    let all = super::approvals::plain_lines(report);
+    let mut out: Vec<String> = all
+        .iter()
+        .take(MAX_APPROVAL_LINES)
+        .map(|l| line("  ", l))
+        .collect();
+    if all.len() > MAX_APPROVAL_LINES {
+        out.push(line(
+            "  ",
+            &format!(
+                "... {} more about approvals: the pull-request comment lists them all",
+                all.len() - MAX_APPROVAL_LINES
+            ),
+        ));
+    }
+    out
+}
+
+/// Lines about approvals the `atlantis` format shows before the findings.
+const MAX_APPROVAL_LINES: usize = 3;
+
 /// The verdict (with the project when there is one), what the command did about it, and a
 /// line per project when there are several.
 fn head(report: &Report, note: Option<&str>) -> Vec<String> {
@@ -53,14 +77,16 @@ fn head(report: &Report, note: Option<&str>) -> Vec<String> {
     let mut out = Vec::new();
     let first = match report.projects.as_slice() {
         [p] => format!(
-            "plangate {} {} ({}): {deny} deny, {warn} warn",
+            "plangate {}{} {} ({}): {deny} deny, {warn} warn",
             verdict_word(report.verdict),
+            approved(report),
             p.name,
             p.environment.as_deref().unwrap_or("unknown environment")
         ),
         _ => format!(
-            "plangate {}: {deny} deny, {warn} warn",
-            verdict_word(report.verdict)
+            "plangate {}{}: {deny} deny, {warn} warn",
+            verdict_word(report.verdict),
+            approved(report)
         ),
     };
     let first = match note {
@@ -76,7 +102,7 @@ fn head(report: &Report, note: Option<&str>) -> Vec<String> {
                 &format!(
                     "{} ({env}) {}: {}",
                     p.name,
-                    p.verdict.as_str(),
+                    report.verdict_label(Some(&p.name)),
                     counts(&p.counts)
                 ),
             ));
@@ -190,6 +216,15 @@ fn line(prefix: &str, text: &str) -> String {
     let lead = if out.is_empty() { "" } else { indent };
     out.push_str(&format!("{prefix}{lead}{current}\n"));
     out
+}
+
+/// ` (approved)` after the verdict when approvals let the plan pass.
+fn approved(report: &Report) -> &'static str {
+    if report.verdict != Verdict::Block && report.is_approved(None) {
+        " (approved)"
+    } else {
+        ""
+    }
 }
 
 fn verdict_prefix(v: Verdict) -> &'static str {

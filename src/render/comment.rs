@@ -51,6 +51,9 @@ pub struct SectionState {
     /// of one project, the later one is kept.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub written: u64,
+    /// Approvals let it pass: its deny findings are approved (DESIGN section 14).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub approved: bool,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -105,10 +108,14 @@ pub fn sections(report: &Report) -> Vec<Section> {
             let mut rules: Vec<String> = deny.iter().map(|f| f.rule.as_str().to_string()).collect();
             rules.sort();
             rules.dedup();
-            let body = if p.verdict == Verdict::Pass {
+            let approvals = super::approvals::markdown(report, Some(&p.name));
+            let body = if p.verdict == Verdict::Pass && approvals.is_empty() {
                 String::new()
             } else {
-                section_body(p, &findings)
+                format!(
+                    "{}{approvals}",
+                    section_body(p, report.is_approved(Some(&p.name)), &findings)
+                )
             };
             let summary = rules
                 .iter()
@@ -136,6 +143,7 @@ pub fn sections(report: &Report) -> Vec<Section> {
                     summary,
                     len: body.len(),
                     written: 0,
+                    approved: report.is_approved(Some(&p.name)) && p.verdict != Verdict::Block,
                 },
                 body,
             }
@@ -145,12 +153,18 @@ pub fn sections(report: &Report) -> Vec<Section> {
 
 fn section_body(
     p: &crate::report::ProjectReport,
+    approved: bool,
     findings: &[&crate::model::finding::Finding],
 ) -> String {
     let sha: String = p.plan_sha256.chars().take(8).collect();
     let mut out = format!(
-        "### {} {} · {} · {} · plan {}\n\n",
+        "### {}{} {} · {} · {} · plan {}\n\n",
         verdict_mark(p.verdict),
+        if approved && p.verdict != Verdict::Block {
+            " approved"
+        } else {
+            ""
+        },
         code(&p.name),
         text(p.environment.as_deref().unwrap_or("unknown environment")),
         destroys(&p.counts),
@@ -433,11 +447,12 @@ fn table(states: &[&SectionState]) -> String {
         // A no-break space: the verdict never wraps in a narrow column.
         let _ = write!(
             out,
-            "| {} | {} | {}\u{a0}{} |",
+            "| {} | {} | {}\u{a0}{}{} |",
             code(&s.project),
             text(s.environment.as_deref().unwrap_or("unknown")),
             verdict_mark(s.verdict),
-            s.verdict.as_str()
+            s.verdict.as_str(),
+            if s.approved { "\u{a0}(approved)" } else { "" }
         );
         for (_, get) in &shown {
             let n = get(&s.counts);

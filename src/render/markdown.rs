@@ -92,7 +92,8 @@ fn render_section(report: &Report, project: Option<&ProjectReport>, budget: usiz
     let deny: Vec<&Finding> = of_level(&findings, Level::Deny);
     let warn: Vec<&Finding> = of_level(&findings, Level::Warn);
     let head = head(report, project, &deny, &warn);
-    let tail = tail(report, project);
+    let approvals = super::approvals::markdown(report, project.map(|p| p.name.as_str()));
+    let tail = format!("{approvals}{}", tail(report, project));
     match body(&findings, budget.saturating_sub(head.len() + tail.len())) {
         Some(body) => format!("{head}{body}{tail}"),
         // Even one line per rule does not fit (absurdly long names): keep the verdict line.
@@ -172,6 +173,11 @@ fn head(
 ) -> String {
     let mut out = String::new();
     let verdict = project.map_or(report.verdict, |p| p.verdict);
+    let approved = verdict != Verdict::Block && report.is_approved(project.map(|p| p.name.as_str()));
+    let word = match approved {
+        true => format!("{} (approved)", verdict_word(verdict)),
+        false => verdict_word(verdict).to_string(),
+    };
     if let Some(p) = project {
         let _ = writeln!(out, "{}", marker(&p.name, &p.plan_sha256));
         let env = match &p.environment {
@@ -181,7 +187,7 @@ fn head(
         let _ = writeln!(
             out,
             "### {} · project {} · {env} · {} · {}",
-            verdict_word(verdict),
+            word,
             code(&p.name),
             counts_line(&p.counts),
             levels_line(deny.len(), warn.len())
@@ -210,7 +216,7 @@ fn head(
         let _ = writeln!(
             out,
             "### {} · plangate · {}\n",
-            verdict_word(verdict),
+            word,
             levels_line(deny.len(), warn.len())
         );
     }

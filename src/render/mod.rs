@@ -2,6 +2,7 @@
 //! Adding a format is one file here and one [`Format`] variant.
 
 pub mod annotations;
+pub mod approvals;
 pub mod atlantis;
 pub mod comment;
 pub mod json;

@@ -28,11 +28,12 @@ pub fn render(report: &Report) -> String {
             rule
         })
         .collect();
-    let results: Vec<Value> = report
+    let mut results: Vec<Value> = report
         .findings
         .iter()
         .map(|f| result(f, ids.iter().position(|id| *id == f.rule.as_str())))
         .collect();
+    results.extend(super::approvals::sarif_results(report));
     let doc = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",

@@ -25,7 +25,8 @@ pub fn render(report: &Report, color: bool, width: usize) -> String {
     let width = width.max(40);
     let mut out = String::new();
     for project in &report.projects {
-        out.push_str(&project_lines(project, color, width));
+        let approved = report.is_approved(Some(&project.name));
+        out.push_str(&project_lines(project, approved, color, width));
     }
     if !report.findings.is_empty() {
         if !report.projects.is_empty() {
@@ -60,22 +61,48 @@ pub fn render(report: &Report, color: bool, width: usize) -> String {
     if report.findings.is_empty() {
         out.push('\n');
     }
+    let approvals = super::approvals::plain_lines(report);
+    for line in &approvals {
+        out.push_str(&wrap(line, width, INDENT));
+    }
+    if !approvals.is_empty() {
+        out.push('\n');
+    }
+    let approved = match report.approval.approved_findings.len() {
+        0 => String::new(),
+        n => format!(", {n} approved"),
+    };
     let _ = writeln!(
         out,
-        "plangate: {} ({deny} deny, {warn} warn)",
-        verdict_word(report.verdict, color)
+        "plangate: {}{} ({deny} deny, {warn} warn{approved})",
+        verdict_word(report.verdict, color),
+        approved_suffix(report.is_approved(None) && report.verdict != Verdict::Block)
     );
     out
 }
 
-fn project_lines(project: &crate::report::ProjectReport, color: bool, width: usize) -> String {
+fn approved_suffix(approved: bool) -> &'static str {
+    if approved {
+        " (approved)"
+    } else {
+        ""
+    }
+}
+
+fn project_lines(
+    project: &crate::report::ProjectReport,
+    approved: bool,
+    color: bool,
+    width: usize,
+) -> String {
     let env = project
         .environment
         .as_deref()
         .unwrap_or("unknown environment");
     let mut out = format!(
-        "{} {}\n",
+        "{}{} {}\n",
         verdict_word(project.verdict, color),
+        approved_suffix(approved && project.verdict != Verdict::Block),
         wrap(
             &format!(
                 "{} ({env}): {}",

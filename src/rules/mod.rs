@@ -71,7 +71,7 @@ pub fn evaluate(ctx: &Context<'_>) -> Vec<Finding> {
     for rule in all() {
         let start = out.len();
         rule.check(ctx, &mut out);
-        at_default_level(*rule, &mut out[start..]);
+        at_default_level(*rule, &mut out[start..], ctx.plans);
     }
     drop_superseded(ctx.policy, &mut out);
     out
@@ -126,22 +126,35 @@ fn drop_superseded(policy: &Policy, findings: &mut Vec<Finding>) {
     findings.retain(|_| keep.next().unwrap_or(true));
 }
 
-fn at_default_level(rule: &dyn Rule, findings: &mut [Finding]) {
+fn at_default_level(rule: &dyn Rule, findings: &mut [Finding], plans: &[ProjectPlan<'_>]) {
     for f in findings {
         f.level = rule.default_level();
-        f.next = Some(next_step(rule, f.project.as_deref()));
+        let sha = plans
+            .iter()
+            .find(|p| Some(p.project.name.as_str()) == f.project.as_deref())
+            .map(|p| crate::model::approval::sha8(&p.plan_sha256));
+        f.next = Some(next_step_for(rule, f.project.as_deref(), sha));
     }
 }
 
 /// What the author of a pull request can do about a finding of `rule` in `project`.
 pub fn next_step(rule: &dyn Rule, project: Option<&str>) -> String {
+    next_step_for(rule, project, None)
+}
+
+/// [`next_step`], naming the plan an approval would have to name when it is known.
+pub fn next_step_for(rule: &dyn Rule, project: Option<&str>, sha8: Option<&str>) -> String {
     let target = project.unwrap_or("<project-or-environment>");
     match rule.way_out() {
         WayOut::Intent => format!(
             "if the destroy is meant, declare it: add the pull-request label `plangate:destroy:{target}` (locally `--allow-destroy-in {target}`)"
         ),
         // The same words for every rule, so that a report says it once.
-        WayOut::Approval => "declared intent does not excuse this: it needs an approval by an approver the trusted policy names, or a change of the rule's level under `rules:` in the trusted policy".to_string(),
+        WayOut::Approval => format!(
+            "declared intent does not excuse this: it needs an approval (an approver the trusted policy names comments `/plangate approve {} {} reason` on the pull request), or a change of the rule's level under `rules:` in the trusted policy",
+            project.unwrap_or("PROJECT"),
+            sha8.unwrap_or("SHA8")
+        ),
         WayOut::Fix(text) => text.replace("{project}", target),
     }
 }
@@ -187,7 +200,7 @@ pub fn lint(ctx: &Context<'_>) -> Vec<Finding> {
     for rule in all() {
         let start = out.len();
         rule.lint(ctx, &mut out);
-        at_default_level(*rule, &mut out[start..]);
+        at_default_level(*rule, &mut out[start..], ctx.plans);
     }
     out
 }

@@ -69,6 +69,7 @@ fn report(projects: Vec<ProjectReport>, findings: Vec<Finding>) -> Report {
         verdict,
         projects,
         findings,
+        approval: Default::default(),
     }
 }
 
