@@ -158,6 +158,10 @@ pub struct ApprovalSummary {
     pub approved_findings: Vec<ApprovedFinding>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub approval_notes: Vec<ApprovalNote>,
+    /// Approvers are in force (a trusted policy names some): a blocked plan whose every deny
+    /// finding is a project's could still be approved.
+    #[serde(skip)]
+    pub approvable: bool,
 }
 
 /// A deny finding that an approval lets through, with who approved it.
@@ -265,8 +269,9 @@ impl Report {
                 .iter()
                 .any(|p| p.name == a.project && p.plan_sha256 == a.plan_sha256)
         });
-        let (approved, kept): (Vec<Finding>, Vec<Finding>) =
-            std::mem::take(&mut self.findings).into_iter().partition(|f| {
+        let (approved, kept): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut self.findings)
+            .into_iter()
+            .partition(|f| {
                 f.level == Level::Deny
                     && approvals
                         .iter()
@@ -309,6 +314,17 @@ impl Report {
         self.verdict = Verdict::from_levels(self.findings.iter().map(|f| f.level));
         self.approval.approvals.extend(approvals);
         self.approval.approval_notes.extend(notes);
+    }
+
+    /// Whether an approval could still let this blocked report pass: approvers are in force
+    /// and every deny finding belongs to a project (an approval covers nothing else).
+    pub fn could_be_approved(&self) -> bool {
+        self.approval.approvable
+            && self
+                .findings
+                .iter()
+                .filter(|f| f.level == Level::Deny)
+                .all(|f| f.project.is_some())
     }
 
     /// Whether deny findings of `project` (of any project when `None`) were approved.

@@ -13,10 +13,11 @@ use super::repository::{
 use super::{exit_code, report_error, Outcome};
 use crate::forge::{self, CommentMode};
 use crate::integration::atlantis::{AtlantisMode, AtlantisStep};
+use crate::model::approval::{ApprovalNote, ApprovalSubject};
 use crate::model::intent::DestroyIntent;
 use crate::pipeline::{self, CheckRequest, PlanArg};
 use crate::render::{self, policy_check, step_outputs, Format, Style};
-use crate::report::Report;
+use crate::report::{Report, Verdict};
 use crate::{Error, Result};
 
 #[derive(Args, Debug)]
@@ -79,6 +80,9 @@ pub struct CheckArgs {
         value_delimiter = ','
     )]
     pub allow_destroy_in: Vec<String>,
+    /// Report mode: keep $PLANFILE of a blocked plan that an approval could let through, so that the apply stage's `--mode enforce` step checks the approval against it (only with that step)
+    #[arg(long, env = "PLANGATE_KEEP_PLAN_FOR_APPROVAL")]
+    pub keep_plan_for_approval: bool,
     #[command(flatten)]
     pub comment: CommentArgs,
 }
@@ -146,10 +150,18 @@ pub(super) fn run(mut args: CheckArgs) -> Result<i32> {
         }
     });
     let github_output = args.github_output.take();
+    let keep_for_approval = args.keep_plan_for_approval;
     let forge = forge::Settings::from_env(&forge::CommentArgs::from(&args.comment));
-    let outcome = evaluate(args, step.as_ref(), &forge);
+    let outcome = evaluate(args, step.as_ref(), mode, &forge);
     let code = exit_code(mode, outcome.as_ref().map(Outcome::Report));
-    let note = fail_closed(mode, step.as_ref(), code);
+    let keep = keep_for_approval && outcome.as_ref().is_ok_and(Report::could_be_approved);
+    let note = match (keep, mode) {
+        (true, Some(AtlantisMode::Report)) if code == 1 => Some(
+            "the plan is kept for an approval; the apply stage's enforce step checks it again"
+                .to_string(),
+        ),
+        _ => fail_closed(mode, step.as_ref(), code),
+    };
     let report = match (mode, outcome) {
         (Some(AtlantisMode::PolicyCheck), outcome) => {
             if let Err(e) = &outcome {
@@ -262,10 +274,60 @@ fn publish_comment(report: &Report, forge: &forge::Settings) {
     }
 }
 
+/// Lay the pull request's approvals over a blocked report (DESIGN section 14). Only a trusted
+/// policy's approvers count; in `policy-check` mode Atlantis's `approve_policies` is the
+/// override instead. Approvals that cannot be read approve nothing, with a warning.
+fn approve(
+    report: &mut Report,
+    request: &CheckRequest,
+    mode: Option<AtlantisMode>,
+    forge: &forge::Settings,
+) {
+    let approvers = &request.policy.approvers;
+    let warn = |report: &mut Report, text: String| {
+        let _ = writeln!(std::io::stderr(), "plangate: warning: {text}");
+        report
+            .approval
+            .approval_notes
+            .push(ApprovalNote::ignored(text));
+    };
+    if let Some(why) = &request.review.approvals_ignored {
+        return warn(report, why.clone());
+    }
+    if !approvers.any() || report.verdict != Verdict::Block {
+        return;
+    }
+    if mode == Some(AtlantisMode::PolicyCheck) {
+        let text = "policy-check mode: approvals are given with `atlantis approve_policies`, not read from comments";
+        report
+            .approval
+            .approval_notes
+            .push(ApprovalNote::ignored(text));
+        return;
+    }
+    report.approval.approvable = true;
+    let subjects: Vec<ApprovalSubject> = report
+        .projects
+        .iter()
+        .filter(|p| p.verdict == Verdict::Block)
+        .map(|p| ApprovalSubject {
+            project: p.name.clone(),
+            plan_sha256: p.plan_sha256.clone(),
+            environment: p.environment.clone(),
+            dir: p.dir.clone(),
+        })
+        .collect();
+    match forge::approvals::read(forge, approvers, &subjects) {
+        Ok(review) => report.apply_approvals(review),
+        Err(e) => warn(report, format!("{e}; nothing is approved")),
+    }
+}
+
 /// Read the inputs, run the rules and write the `--output` files; stdout is the caller's.
 fn evaluate(
     args: CheckArgs,
     step: Option<&AtlantisStep>,
+    mode: Option<AtlantisMode>,
     forge: &forge::Settings,
 ) -> Result<Report> {
     let cwd = current_dir()?;
@@ -335,7 +397,8 @@ fn evaluate(
         local_dir,
         local_name,
     };
-    let report = pipeline::run(&request)?;
+    let mut report = pipeline::run(&request)?;
+    approve(&mut report, &request, mode, forge);
     for (format, path) in &outputs {
         let text = render::render(*format, &report, &Style::default());
         std::fs::write(path, text)

@@ -21,13 +21,13 @@ use super::{CommentScope, ForgeError, GitHubTarget, Settings};
 use crate::render::markdown;
 use crate::report::{ProjectReport, Report, Verdict};
 
-struct Session<'a> {
-    api: Api,
+pub(super) struct Session<'a> {
+    pub(super) api: Api,
     target: &'a GitHubTarget,
 }
 
 impl<'a> Session<'a> {
-    fn open(
+    pub(super) fn open(
         target: &'a GitHubTarget,
         settings: &'a Settings,
         clock: Clock,
@@ -50,7 +50,7 @@ impl<'a> Session<'a> {
         Ok(Session { api, target })
     }
 
-    fn repo_route(&self, rest: &str) -> String {
+    pub(super) fn repo_route(&self, rest: &str) -> String {
         self.api.path(&format!(
             "/repos/{}/{}{rest}",
             encode_segment(&self.target.owner),
@@ -58,7 +58,7 @@ impl<'a> Session<'a> {
         ))
     }
 
-    async fn call(
+    pub(super) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -67,7 +67,7 @@ impl<'a> Session<'a> {
         self.api.call(method, path, body).await
     }
 
-    async fn pages(&self, path: String) -> Result<Vec<Value>, ForgeError> {
+    pub(super) async fn pages(&self, path: String) -> Result<Vec<Value>, ForgeError> {
         self.api.all_pages(path).await
     }
 

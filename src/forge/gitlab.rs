@@ -15,13 +15,13 @@ use super::{CommentScope, ForgeError, GitLabTarget, Settings};
 use crate::render::markdown;
 use crate::report::{ProjectReport, Report, Verdict};
 
-struct Session<'a> {
-    api: Api,
+pub(super) struct Session<'a> {
+    pub(super) api: Api,
     target: &'a GitLabTarget,
 }
 
 impl<'a> Session<'a> {
-    fn open(
+    pub(super) fn open(
         target: &'a GitLabTarget,
         settings: &'a Settings,
         clock: Clock,
@@ -41,18 +41,18 @@ impl<'a> Session<'a> {
         Ok(Session { api, target })
     }
 
-    fn project_route(&self, rest: &str) -> String {
+    pub(super) fn project_route(&self, rest: &str) -> String {
         self.api.path(&format!(
             "/projects/{}{rest}",
             encode_segment(&self.target.project)
         ))
     }
 
-    fn mr_route(&self, rest: &str) -> String {
+    pub(super) fn mr_route(&self, rest: &str) -> String {
         self.project_route(&format!("/merge_requests/{}{rest}", self.target.mr))
     }
 
-    async fn call(
+    pub(super) async fn call(
         &self,
         method: Method,
         path: &str,

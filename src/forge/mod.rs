@@ -7,6 +7,7 @@
 //! All the forge work of a run shares one time budget (`--forge-timeout`, [`budget`]): a forge
 //! that never answers costs that much and no more.
 
+pub mod approvals;
 pub mod budget;
 pub mod github;
 pub mod gitlab;

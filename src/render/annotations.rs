@@ -33,7 +33,11 @@ pub fn annotations(report: &Report) -> String {
         *skipped = of_level.len().saturating_sub(MAX_ANNOTATIONS_PER_LEVEL);
     }
     for notice in super::approvals::notices(report) {
-        let _ = writeln!(out, "::notice title=plangate approval::{}", escape_data(&notice));
+        let _ = writeln!(
+            out,
+            "::notice title=plangate approval::{}",
+            escape_data(&notice)
+        );
     }
     if left_out != (0, 0) {
         let _ = writeln!(

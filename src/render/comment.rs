@@ -408,7 +408,12 @@ fn headline(states: &[&SectionState]) -> String {
     };
     let deleted: usize = states.iter().map(|s| s.counts.delete).sum();
     let replaced: usize = states.iter().map(|s| s.counts.replace).sum();
-    let mut line = format!("### {} · {projects}", verdict_word(verdict));
+    let approved = verdict != Verdict::Block && states.iter().any(|s| s.approved);
+    let mut line = format!(
+        "### {}{} · {projects}",
+        verdict_word(verdict),
+        if approved { " (approved)" } else { "" }
+    );
     if deleted > 0 {
         let _ = write!(line, " · {deleted} to delete");
     }

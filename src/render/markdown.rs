@@ -173,7 +173,8 @@ fn head(
 ) -> String {
     let mut out = String::new();
     let verdict = project.map_or(report.verdict, |p| p.verdict);
-    let approved = verdict != Verdict::Block && report.is_approved(project.map(|p| p.name.as_str()));
+    let approved =
+        verdict != Verdict::Block && report.is_approved(project.map(|p| p.name.as_str()));
     let word = match approved {
         true => format!("{} (approved)", verdict_word(verdict)),
         false => verdict_word(verdict).to_string(),

@@ -91,6 +91,59 @@ pub struct State {
     pub user_refused: bool,
     /// What GitHub's GraphQL `viewer { login }` answers; `None`: a GraphQL error.
     pub viewer: Option<String>,
+    /// Approvals: who wrote the pull request (empty: `alice`).
+    pub pr_author: String,
+    /// Comments changed after they were written (their `updated_at` is later).
+    pub edited: Vec<u64>,
+    /// Comments on other pull requests: (number, comment).
+    pub elsewhere: Vec<(u64, Comment)>,
+    /// Team (or group) memberships: (`org/team`, login, state).
+    pub members: Vec<(String, String, String)>,
+    /// The CODEOWNERS file of the base branch `main`, at `.github/CODEOWNERS` or `CODEOWNERS`.
+    pub codeowners: Option<String>,
+}
+
+impl State {
+    fn author(&self) -> &str {
+        if self.pr_author.is_empty() {
+            "alice"
+        } else {
+            &self.pr_author
+        }
+    }
+
+    fn member_state(&self, team: &str, user: &str) -> Option<&str> {
+        self.members
+            .iter()
+            .find(|(t, u, _)| t == team && u == user)
+            .map(|(_, _, state)| state.as_str())
+    }
+
+    /// The comments of pull request `n`: ours (7) are `comments`, others come from `elsewhere`.
+    fn comments_of(&self, n: &str) -> Vec<&Comment> {
+        let mut out: Vec<&Comment> = self.comments.iter().collect();
+        out.extend(
+            self.elsewhere
+                .iter()
+                .filter(|(pr, _)| pr.to_string() == n)
+                .map(|(_, c)| c),
+        );
+        out
+    }
+}
+
+/// When the fake says a comment was written (and last changed, when edited).
+fn times(id: u64, edited: bool) -> (String, String) {
+    let at = |minute: u64| format!("2026-12-02T08:{:02}:{:02}Z", minute, id % 60);
+    (at(0), at(if edited { 30 } else { 0 }))
+}
+
+/// A user id for GitLab, stable per username.
+pub fn user_id(name: &str) -> u64 {
+    if name == BOT_LOGIN {
+        return BOT_ID;
+    }
+    100 + name.bytes().map(u64::from).sum::<u64>()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -428,10 +481,27 @@ fn github(req: &Recorded, s: &mut State, port: u16) -> Answer {
             json!({"message": "Resource not accessible by integration"}),
         ),
         ("GET", ["user"]) => json_answer(200, json!({"login": s.me, "type": "User"})),
-        ("GET", ["repos", _, _, "issues", _, "comments"]) => {
-            let items = s.comments.iter().map(comment_json).collect();
+        ("GET", ["repos", _, _, "issues", n, "comments"]) => {
+            let items = s
+                .comments_of(n)
+                .into_iter()
+                .map(|c| {
+                    let mut v = comment_json(c);
+                    let (created, updated) = times(c.id, s.edited.contains(&c.id));
+                    v["created_at"] = json!(created);
+                    v["updated_at"] = json!(updated);
+                    v
+                })
+                .collect();
             paged(req, items, port)
         }
+        ("GET", ["orgs", org, "teams", team, "memberships", user]) => {
+            match s.member_state(&format!("{org}/{team}"), user) {
+                Some(state) => json_answer(200, json!({"state": state, "role": "member"})),
+                None => json_answer(404, json!({"message": "Not Found"})),
+            }
+        }
+        ("GET", ["repos", _, _, "contents", ..]) => codeowners_answer(req, s, "/contents/"),
         ("POST", ["repos", _, _, "issues", _, "comments"]) => {
             s.next_id += 1;
             let c = Comment {
@@ -462,9 +532,10 @@ fn github(req: &Recorded, s: &mut State, port: u16) -> Answer {
             let items = s.labels.iter().map(|l| json!({"name": l})).collect();
             paged(req, items, port)
         }
-        ("GET", ["repos", _, _, "pulls", _]) => {
-            json_answer(200, json!({"head": {"sha": "feedface"}}))
-        }
+        ("GET", ["repos", _, _, "pulls", _]) => json_answer(
+            200,
+            json!({"head": {"sha": "feedface"}, "user": {"login": s.author()}, "base": {"ref": "main"}}),
+        ),
         ("POST", ["repos", _, _, "statuses", sha]) => {
             let mut v: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
             v["sha"] = Value::String(sha.to_string());
@@ -512,20 +583,39 @@ fn gitlab(req: &Recorded, s: &mut State, port: u16) -> Answer {
         return json_answer(404, json!({"message": "404 Not Found"}));
     };
     let segments: Vec<&str> = route.split('/').collect();
+    let edited = s.edited.clone();
     let note_json = |c: &Comment| {
-        let id = if c.author == BOT_LOGIN { BOT_ID } else { 7 };
-        json!({"id": c.id, "body": c.body, "system": false, "author": {"id": id, "username": c.author}})
+        let (created, updated) = times(c.id, edited.contains(&c.id));
+        let last_edited = (created != updated).then(|| updated.clone());
+        json!({"id": c.id, "body": c.body, "system": false,
+            "author": {"id": user_id(&c.author), "username": c.author},
+            "created_at": created, "updated_at": updated, "last_edited_at": last_edited})
     };
     match (req.method.as_str(), segments.as_slice()) {
         ("GET", ["user"]) if s.user_refused => {
             json_answer(403, json!({"message": "403 Forbidden"}))
         }
         ("GET", ["user"]) => json_answer(200, json!({"id": BOT_ID, "username": BOT_LOGIN})),
-        ("GET", ["projects", p, "merge_requests", _]) if *p == GITLAB_PROJECT => {
-            json_answer(200, json!({"labels": s.labels, "sha": "c0ffee"}))
+        ("GET", ["projects", p, "merge_requests", _]) if *p == GITLAB_PROJECT => json_answer(
+            200,
+            json!({"labels": s.labels, "sha": "c0ffee", "author": {"username": s.author()}, "target_branch": "main"}),
+        ),
+        ("GET", ["groups", group, "members", "all", id]) => {
+            let group = group.replace("%2F", "/");
+            let found = s
+                .members
+                .iter()
+                .find(|(t, u, _)| *t == group && user_id(u).to_string() == *id);
+            match found {
+                Some((_, _, state)) => json_answer(200, json!({"id": id, "state": state})),
+                None => json_answer(404, json!({"message": "404 Not found"})),
+            }
         }
-        ("GET", ["projects", p, "merge_requests", _, "notes"]) if *p == GITLAB_PROJECT => {
-            let mut items: Vec<Value> = s.comments.iter().map(note_json).collect();
+        ("GET", ["projects", p, "repository", "files", _]) if *p == GITLAB_PROJECT => {
+            codeowners_answer(req, s, "/files/")
+        }
+        ("GET", ["projects", p, "merge_requests", n, "notes"]) if *p == GITLAB_PROJECT => {
+            let mut items: Vec<Value> = s.comments_of(n).into_iter().map(note_json).collect();
             items.insert(0, json!({"id": 1, "body": "added 1 commit", "system": true, "author": {"id": BOT_ID}}));
             paged(req, items, port)
         }
@@ -562,6 +652,24 @@ fn gitlab(req: &Recorded, s: &mut State, port: u16) -> Answer {
             json_answer(201, v)
         }
         _ => json_answer(404, json!({"message": "404 Not Found"})),
+    }
+}
+
+/// The CODEOWNERS file, when asked for at the root or under `.github/` on `main`.
+fn codeowners_answer(req: &Recorded, s: &State, after: &str) -> Answer {
+    use base64::Engine as _;
+    let file = req
+        .path()
+        .split_once(after)
+        .map(|(_, f)| f.replace("%2F", "/"))
+        .unwrap_or_default();
+    let on_main = req.target.contains("ref=main");
+    match (&s.codeowners, on_main, file.as_str()) {
+        (Some(text), true, ".github/CODEOWNERS" | "CODEOWNERS") => {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+            json_answer(200, json!({"content": encoded, "encoding": "base64"}))
+        }
+        _ => json_answer(404, json!({"message": "Not Found"})),
     }
 }
 

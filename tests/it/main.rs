@@ -11,6 +11,7 @@ mod shared_corpus;
 
 mod accounts;
 mod action;
+mod approvals;
 mod atlantis_corpus;
 mod atlantis_step;
 mod cli;
