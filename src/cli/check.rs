@@ -399,10 +399,16 @@ fn evaluate(
     };
     let mut report = pipeline::run(&request)?;
     approve(&mut report, &request, mode, forge);
-    for (format, path) in &outputs {
-        let text = render::render(*format, &report, &Style::default());
+    write_outputs(&outputs, &report)?;
+    Ok(report)
+}
+
+/// The `--output FORMAT=PATH` files.
+fn write_outputs(outputs: &[(Format, PathBuf)], report: &Report) -> Result<()> {
+    for (format, path) in outputs {
+        let text = render::render(*format, report, &Style::default());
         std::fs::write(path, text)
             .map_err(|e| Error::input(path, format!("cannot be written: {e}")))?;
     }
-    Ok(report)
+    Ok(())
 }
