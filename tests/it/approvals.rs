@@ -431,3 +431,98 @@ fn policy_check_mode_leaves_approving_to_atlantis() {
         "comments are not read in policy-check mode"
     );
 }
+
+#[test]
+fn the_action_reads_approvals_of_its_pull_request() {
+    let s = Setup::new(Flavor::GitHub);
+    s.approve("dave");
+    let event = s.dir.path().join("event.json");
+    std::fs::write(
+        &event,
+        r#"{"pull_request":{"number":7,"head":{"sha":"feedface"}}}"#,
+    )
+    .unwrap();
+    let spec = format!("app-staging={}", s.dir.path().join("plan.json").display());
+    let api = s.server.github_api();
+    let event = event.display().to_string();
+    let out = plangate(
+        s.dir.path(),
+        &[
+            "check",
+            "--plan",
+            &spec,
+            "--env",
+            "staging",
+            "--policy",
+            "trusted.yaml",
+            "--format",
+            "github-annotations",
+            "--comment",
+            "off",
+        ],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_REPOSITORY", "acme/infra"),
+            ("GITHUB_EVENT_PATH", &event),
+            ("GITHUB_API_URL", &api),
+            ("GITHUB_TOKEN", TOKEN),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("approved by dave"), "{stdout}");
+}
+
+#[test]
+fn atlantis_keeps_an_approvable_plan_only_when_asked_and_enforce_decides() {
+    let s = Setup::new(Flavor::GitHub);
+    let planfile = s.dir.path().join("default.tfplan");
+    let showfile = s.dir.path().join("plan.json").display().to_string();
+    let api = s.server.github_api();
+    let run = |extra: &[&str]| {
+        std::fs::write(&planfile, "binary plan").unwrap();
+        // The plan JSON is newer than the plan file: plangate reads it as it is.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&showfile, PLAN).unwrap();
+        let planfile = planfile.display().to_string();
+        let mut args = vec![
+            "check",
+            "--env",
+            "staging",
+            "--policy",
+            "trusted.yaml",
+            "--github-api-url",
+            &api,
+        ];
+        args.extend_from_slice(extra);
+        plangate(
+            s.dir.path(),
+            &args,
+            &[
+                ("ATLANTIS_TERRAFORM_VERSION", "1.9.0"),
+                ("PROJECT_NAME", "app-staging"),
+                ("PLANFILE", &planfile),
+                ("SHOWFILE", &showfile),
+                ("PULL_URL", "https://github.com/acme/infra/pull/7"),
+                ("BASE_REPO_OWNER", "acme"),
+                ("BASE_REPO_NAME", "infra"),
+                ("PULL_NUM", "7"),
+                ("GITHUB_TOKEN", TOKEN),
+            ],
+        )
+    };
+    let deleted = run(&["--mode", "report"]);
+    assert_eq!(deleted.status.code(), Some(1));
+    assert!(!planfile.exists(), "a blocked plan is deleted by default");
+    let kept = run(&["--mode", "report", "--keep-plan-for-approval"]);
+    assert_eq!(kept.status.code(), Some(1));
+    assert!(planfile.exists(), "kept for an approval");
+    assert!(String::from_utf8_lossy(&kept.stdout).contains("kept for an approval"));
+    let refused = run(&["--mode", "enforce"]);
+    assert_eq!(refused.status.code(), Some(1), "not approved yet");
+    s.approve("dave");
+    let applied = run(&["--mode", "enforce"]);
+    let stdout = String::from_utf8_lossy(&applied.stdout);
+    assert_eq!(applied.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("PASS (approved)"), "{stdout}");
+}
