@@ -116,6 +116,20 @@ mod tests {
     }
 
     #[test]
+    fn the_starters_approvers_example_is_valid_uncommented() {
+        let starter = crate::input::policy::STARTER_POLICY;
+        assert!(starter.contains("# approvers:"));
+        let uncommented: String = starter
+            .lines()
+            .skip_while(|l| !l.starts_with("# approvers:"))
+            .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l)))
+            .collect();
+        let p = parse(&format!("{starter}\n{uncommented}")).unwrap();
+        assert_eq!(p.approvers.required_for(Some("production")), 2);
+        assert_eq!(p.approvers.teams, ["acme/sre"]);
+    }
+
+    #[test]
     fn approvers_are_read_and_checked() {
         let p = parse("approvers:\n  users: [alice, \"@bob\", Alice]\n  teams: [acme/sre]\n  codeowners: true\n  required:\n    prod: 2\n").unwrap();
         let a = &p.approvers;
