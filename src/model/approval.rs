@@ -286,6 +286,7 @@ pub fn screen(
                 detail,
             };
             match cmd {
+                Command::Revoke { project } if !subjects.iter().any(|s| s.project == project) => {}
                 Command::Revoke { project } => {
                     let before = live.len();
                     live.retain(|k| {
@@ -308,6 +309,10 @@ pub fn screen(
                         ),
                     )
                 }),
+                // Another project's approval is that project's run to judge (in Atlantis each
+                // project's step runs on its own).
+                Command::Approve { project, .. }
+                    if !subjects.iter().any(|s| s.project == project) => {}
                 Command::Approve {
                     project,
                     sha,
@@ -344,7 +349,7 @@ fn judge<'s>(
     let rejected = |why: String| Err((NoteStatus::Rejected, why));
     let Some(subject) = subjects.iter().find(|s| s.project == project) else {
         return rejected(format!(
-            "names project {project}, which this run does not check"
+            "names project {project}, which is not checked here"
         ));
     };
     if c.edited {
@@ -524,6 +529,11 @@ mod tests {
             comment(4, "dave", "/plangate approve app-prod 0123abcd ok"),
             comment(5, "erin", "/plangate approve app-prod 0123abcd ok"),
             comment(6, "erin", "/plangate revoke app-prod"),
+            comment(
+                7,
+                "dave",
+                "/plangate approve other-project 0123abcd not ours",
+            ),
         ];
         let (live, notes) = screen(&comments, Some("Alice"), &subjects());
         assert_eq!(live.len(), 1);
