@@ -111,11 +111,13 @@ cat "$errors" >&2
 
 verdict=error
 blocked=true
+approved=false
 if [ -f "$outputs" ]; then
   while IFS='=' read -r key value; do
     case "$key" in
       verdict) verdict="$value" ;;
       blocked) blocked="$value" ;;
+      approved) approved="$value" ;;
     esac
   done < "$outputs"
 fi
@@ -125,6 +127,7 @@ if [ "$code" -ge 2 ]; then
 fi
 set_output verdict "$verdict"
 set_output blocked "$blocked"
+set_output approved "$approved"
 if [ -f "$report_json" ]; then
   set_output report-path "$report_json"
 else

@@ -6,10 +6,11 @@ use crate::report::{Report, Verdict};
 /// `name=value` lines for `$GITHUB_OUTPUT`.
 pub fn outputs(report: &Report) -> String {
     format!(
-        "verdict={}\nblocked={}\ndeny={}\nwarn={}\n",
+        "verdict={}\nblocked={}\ndeny={}\nwarn={}\napproved={}\n",
         report.verdict.as_str(),
         report.verdict == Verdict::Block,
         report.count(Level::Deny),
         report.count(Level::Warn),
+        report.verdict != Verdict::Block && report.is_approved(None),
     )
 }

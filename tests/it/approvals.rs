@@ -526,3 +526,51 @@ fn atlantis_keeps_an_approvable_plan_only_when_asked_and_enforce_decides() {
     assert_eq!(applied.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("PASS (approved)"), "{stdout}");
 }
+
+/// What a reviewer reads once a plan is approved: the comment's section with the approved
+/// findings and the audit list, and the terminal report.
+#[test]
+fn the_approved_comment_and_terminal_report() {
+    let s = Setup::new(Flavor::GitHub);
+    s.server.add_comment(
+        "mallory",
+        "/plangate approve app-staging 00000000 an old plan",
+    );
+    s.approve("dave");
+    let spec = format!("app-staging={}", s.dir.path().join("plan.json").display());
+    let api = s.server.github_api();
+    let render = |format: &str| {
+        let out = plangate(
+            s.dir.path(),
+            &[
+                "check",
+                "--plan",
+                &spec,
+                "--env",
+                "staging",
+                "--format",
+                format,
+                "--repo",
+                "acme/infra",
+                "--pr",
+                "7",
+                "--github-api-url",
+                &api,
+                "--policy",
+                "trusted.yaml",
+            ],
+            &[("GITHUB_TOKEN", TOKEN)],
+        );
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let markdown = render("markdown");
+    assert!(
+        markdown
+            .lines()
+            .all(|l| !l.trim_start().starts_with("/plangate")),
+        "no line of the comment reads as a command:\n{markdown}"
+    );
+    insta::assert_snapshot!("approved_comment", markdown);
+    insta::assert_snapshot!("approved_terminal", render("text"));
+}
