@@ -574,3 +574,18 @@ fn the_approved_comment_and_terminal_report() {
     insta::assert_snapshot!("approved_comment", markdown);
     insta::assert_snapshot!("approved_terminal", render("text"));
 }
+
+#[test]
+fn a_team_lookup_that_never_answers_counts_for_nothing_within_the_forge_time() {
+    let s = Setup::new(Flavor::GitHub);
+    s.server.misbehave("/memberships/", Misbehaviour::Silent);
+    s.approve("erin");
+    let started = std::time::Instant::now();
+    let run = s.check(
+        "plan.json",
+        &["--policy", "trusted.yaml", "--forge-timeout", "2"],
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    run.assert_blocked("erin could not be checked");
+    assert!(run.notes().contains("memberships"), "{}", run.notes());
+}
