@@ -264,6 +264,14 @@ fn group(findings: Vec<Finding>) -> Vec<Finding> {
             Some(open) => format!("{open}; {n} instances)"),
             None => format!("{message} ({n} instances)"),
         };
+        // The blast radius of the group: every member's dependents, once each.
+        let mut dependents: Vec<_> = members
+            .iter()
+            .flat_map(|m| m.dependents.iter().cloned())
+            .collect();
+        dependents.sort();
+        dependents.dedup();
+        first.dependents = dependents;
         first.addresses = members.into_iter().filter_map(|m| m.address).collect();
         first.address = Some(pattern);
         first.instances = n;

@@ -3,6 +3,7 @@
 //! where Atlantis is strict, open where Terraform adds fields; every error names its file.
 
 pub mod atlantis;
+pub mod configuration;
 pub mod decode;
 pub mod git;
 pub mod plan;

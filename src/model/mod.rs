@@ -5,6 +5,7 @@
 pub mod account;
 pub mod atlantis;
 pub mod change;
+pub mod dependents;
 pub mod environment;
 pub mod finding;
 pub mod intent;

@@ -124,6 +124,9 @@ pub struct DestroyedResource {
     pub environment: Option<ResourceEnvironment>,
     /// `change.before_identity` as the provider wrote it (an object of strings), or `null`.
     pub identity: Value,
+    /// What depends on it and survives the plan: in this plan, in the other plans of the run
+    /// and in `--context` files (filled in once every input is read).
+    pub dependents: Vec<crate::model::dependents::Dependent>,
 }
 
 /// The top-level prior-value attributes the rules read, decided once from the policy. A
@@ -321,6 +324,7 @@ impl<'a> ProjectPlan<'a> {
                 sensitive,
                 environment,
                 identity,
+                dependents: Vec::new(),
             });
         }
         Ok(ProjectPlan {

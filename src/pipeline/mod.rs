@@ -11,6 +11,7 @@ pub use trust::{resolve_policy, PolicySources};
 
 use crate::input::plan::PlanSource;
 use crate::model::atlantis::{AtlantisConfig, DEFAULT_WORKSPACE};
+use crate::model::dependents;
 use crate::model::finding::Finding;
 use crate::model::intent::DestroyIntent;
 use crate::model::policy::{Policy, PolicyReview};
@@ -147,13 +148,15 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
                 project.name
             )));
         }
-        plans.push(ProjectPlan::new(
+        let mut prepared = ProjectPlan::new(
             project,
             plan,
             arg.path.clone(),
             source.sha256().to_string(),
             &request.policy,
-        )?);
+        )?;
+        dependents_in_plan(&mut prepared)?;
+        plans.push(prepared);
     }
 
     Ok(evaluate_reviewed(
@@ -163,6 +166,37 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
         &request.intent,
         &plans,
     ))
+}
+
+/// What depends on each resource a plan destroys, inside that plan: its configuration's
+/// references and `depends_on`, and its prior state's `depends_on`. Read only when the plan
+/// destroys something.
+pub fn dependents_in_plan(plan: &mut ProjectPlan<'_>) -> Result<()> {
+    if plan.destroyed.is_empty() {
+        return Ok(());
+    }
+    let edges = match plan.plan.configuration {
+        Some(root) => crate::input::configuration::edges(root).map_err(|e| {
+            Error::input(
+                &plan.plan_path,
+                // Serde's message may quote a value: only the position is said.
+                format!(
+                    "has an unreadable configuration (line {} column {})",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?,
+        None => Vec::new(),
+    };
+    let indexes: Vec<usize> = plan.destroyed.iter().map(|d| d.index).collect();
+    let mut found = dependents::in_plan(&plan.project.name, &plan.plan, &edges, &indexes);
+    for destroyed in &mut plan.destroyed {
+        if let Some(list) = found.remove(&destroyed.index) {
+            destroyed.dependents = list;
+        }
+    }
+    Ok(())
 }
 
 /// Run every rule over prepared plans and build the report: the part of `check` after the

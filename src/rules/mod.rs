@@ -17,6 +17,7 @@ mod apply_will_fail;
 mod collection_collapse;
 mod cross_env_destroy;
 mod cross_env_target;
+mod dependents_at_risk;
 mod duplicate_project_name;
 mod env_conflict;
 mod incomplete_plan;
@@ -45,6 +46,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &cross_env_target::CrossEnvTarget,
         &mass_deletion::MassDeletion,
         &collection_collapse::CollectionCollapse,
+        &dependents_at_risk::DependentsAtRisk,
         &intent_mismatch::IntentMismatch,
         &unknown_environment::UnknownEnvironment,
         &untagged_destroy::UntaggedDestroy,

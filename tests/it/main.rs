@@ -13,6 +13,7 @@ mod accounts;
 mod action;
 mod atlantis_corpus;
 mod atlantis_step;
+mod blast_radius;
 mod cli;
 mod corpus_plans;
 mod fixture_cases;
