@@ -194,7 +194,9 @@ def main():
                 renames.setdefault(path, {})[rc["name"]] = shaped[0]
     for rc in plan.get("resource_changes", []) + plan.get("resource_drift", []):
         reshape_change(rc)
-    for section in (plan.get("prior_state", {}).get("values"), plan.get("planned_values")):
+    # `values` is what `terraform show -json` of a state holds.
+    sections = (plan.get("prior_state", {}).get("values"), plan.get("planned_values"), plan.get("values"))
+    for section in sections:
         if section and "root_module" in section:
             reshape_module(section["root_module"])
     state = plan.get("prior_state", {}).get("values", {})

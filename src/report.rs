@@ -124,6 +124,9 @@ pub struct ProjectReport {
     /// Actions that destroys in this plan run (Terraform 1.14+ action triggers).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub destroy_actions: Vec<DestroyActionReport>,
+    /// How the plan was checked, where the reader should know (identities not searched for).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// An action a destroy runs, as the report names it beside the destroyed resource.
@@ -178,6 +181,7 @@ impl Report {
                             event: a.event.clone(),
                         })
                         .collect(),
+                    notes: p.notes.clone(),
                 }
             })
             .collect();

@@ -4,6 +4,7 @@
 
 pub mod atlantis;
 pub mod configuration;
+pub mod context;
 pub mod decode;
 pub mod git;
 pub mod plan;

@@ -256,24 +256,8 @@ pub fn in_plan(
                 }
             }
         }
-        for state in &plan.prior_depends_on {
-            if !state.depends_on.iter().any(|d| *d == config)
-                || surviving.get(state.address.as_ref()) == Some(&false)
-            {
-                continue;
-            }
-            let Some(candidate) = InstanceAddress::parse(&state.address) else {
-                continue;
-            };
-            let pair = (candidate.config_address(), config.clone());
-            if known_pairs.contains(&(pair.0.as_str(), pair.1.as_str()))
-                || !same_module_instances(&candidate, &gone)
-            {
-                continue;
-            }
-            found
-                .entry(state.address.to_string())
-                .or_insert(Via::PriorStateDependsOn);
+        for address in from_state(plan, &config, &gone, &surviving, &known_pairs) {
+            found.entry(address).or_insert(Via::PriorStateDependsOn);
         }
         found.remove(plan.changes[index].address.as_ref());
         if !found.is_empty() {
@@ -289,6 +273,36 @@ pub fn in_plan(
                 .collect();
             out.insert(index, list);
         }
+    }
+    out
+}
+
+/// The instances whose prior state records a dependency on `config` (the configuration
+/// address of the destroyed instance `gone`) that the configuration does not already decide.
+fn from_state(
+    plan: &Plan<'_>,
+    config: &str,
+    gone: &InstanceAddress,
+    surviving: &BTreeMap<&str, bool>,
+    known_pairs: &BTreeSet<(&str, &str)>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for state in &plan.prior_depends_on {
+        if !state.depends_on.iter().any(|d| d == config)
+            || surviving.get(state.address.as_ref()) == Some(&false)
+        {
+            continue;
+        }
+        let Some(candidate) = InstanceAddress::parse(&state.address) else {
+            continue;
+        };
+        let dependent = candidate.config_address();
+        if known_pairs.contains(&(dependent.as_str(), config))
+            || !same_module_instances(&candidate, gone)
+        {
+            continue;
+        }
+        out.push(state.address.to_string());
     }
     out
 }

@@ -255,6 +255,9 @@ pub struct ProjectPlan<'a> {
     pub plan_path: PathBuf,
     pub plan_sha256: String,
     pub destroyed: Vec<DestroyedResource>,
+    /// What the report should say about how the plan was checked (identities that were too
+    /// short to search for in the other projects).
+    pub notes: Vec<String>,
 }
 
 impl<'a> ProjectPlan<'a> {
@@ -333,6 +336,7 @@ impl<'a> ProjectPlan<'a> {
             plan_path,
             plan_sha256,
             destroyed,
+            notes: Vec::new(),
         })
     }
 

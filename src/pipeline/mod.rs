@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+mod blast;
 mod project;
 mod trust;
 
@@ -63,6 +64,9 @@ impl PlanArg {
 /// Everything `check` needs, already read and validated except the plans.
 pub struct CheckRequest {
     pub plans: Vec<PlanArg>,
+    /// `--context [NAME=]PATH`: other projects' states or plans, read only to find what
+    /// depends on what the plans destroy.
+    pub contexts: Vec<PlanArg>,
     pub atlantis: Option<AtlantisConfig>,
     pub policy: Policy,
     /// `--project` (or `$PROJECT_NAME`): the project of a single plan.
@@ -158,6 +162,18 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
         dependents_in_plan(&mut prepared)?;
         plans.push(prepared);
     }
+    let contexts = request
+        .contexts
+        .iter()
+        .map(|arg| {
+            let name = arg
+                .project
+                .clone()
+                .unwrap_or_else(|| arg.path.display().to_string());
+            crate::input::context::ContextSource::read(name, &arg.path)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    blast::across_projects(&mut plans, &sources, &contexts)?;
 
     Ok(evaluate_reviewed(
         &request.policy,

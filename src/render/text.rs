@@ -105,6 +105,7 @@ fn project_lines(project: &crate::report::ProjectReport, color: bool, width: usi
             a.event
         ));
     }
+    notes.extend(project.notes.iter().map(|n| visible(n)));
     for note in notes {
         out.push_str(&wrap(&format!("  note: {note}"), width, INDENT));
     }
@@ -146,10 +147,48 @@ fn finding_block(
         width,
         INDENT,
     ));
+    out.push_str(&blast_radius(f, width));
     if let Some(next) = next {
         out.push_str(&wrap(&format!("{INDENT}→ {next}"), width, INDENT));
     }
     out.push('\n');
+    out
+}
+
+/// Dependents shown under one finding; `--format json` lists them all.
+const MAX_DEPENDENTS: usize = 12;
+/// Indentation of the dependents under a finding's "Blast radius" line.
+const DEPENDENT_INDENT: &str = "          ";
+
+/// The finding's dependents: one line each, `project  address (how it was found)`.
+fn blast_radius(f: &Finding, width: usize) -> String {
+    if f.dependents.is_empty() {
+        return String::new();
+    }
+    let n = f.dependents.len();
+    let mut out = format!(
+        "{INDENT}Blast radius: {n} {} still depend on it\n",
+        if n == 1 { "resource" } else { "resources" }
+    );
+    for d in f.dependents.iter().take(MAX_DEPENDENTS) {
+        let how = match &d.identity {
+            Some(attribute) => format!("{}: {}", d.via.as_str(), visible(attribute)),
+            None => d.via.as_str().to_string(),
+        };
+        let line = format!(
+            "{INDENT}  {} {} ({how})",
+            clip(&visible(&d.project), MAX_CELL_CHARS),
+            clip(&visible(&d.address), MAX_CELL_CHARS)
+        );
+        out.push_str(&wrap(&line, width, DEPENDENT_INDENT));
+    }
+    if n > MAX_DEPENDENTS {
+        let _ = writeln!(
+            out,
+            "{INDENT}  ... and {} more (`--format json` lists them all)",
+            n - MAX_DEPENDENTS
+        );
+    }
     out
 }
 

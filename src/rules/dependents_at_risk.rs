@@ -4,15 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use super::{address_list, Context, Rule};
+use super::{Context, Rule};
 use crate::model::dependents::Dependent;
 use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::level::Level;
 
 pub struct DependentsAtRisk;
-
-/// Dependents named in a message, per project; the finding's `dependents` lists them all.
-const NAMED: usize = 4;
 
 impl Rule for DependentsAtRisk {
     fn id(&self) -> RuleId {
@@ -66,9 +63,9 @@ dev VPC's peering connection. Nothing said so, and the broken peering took anoth
 find. The report must name what depends on a destroyed resource before apply.
 
 ## Example
-`aws_vpc_peering_connection.redis_peering would be deleted, and 2 resources of another
-project still hold its identity: in redis-shared: aws_route.to_dev (id),
-aws_vpc_peering_connection_accepter.dev (id)`.
+`aws_vpc_peering_connection.redis_peering would be deleted, and 2 resources still depend on
+it (2 in redis-shared)`, with its blast radius: `redis-shared aws_route.to_dev (identity: id)`
+and `redis-shared aws_vpc_peering_connection_accepter.dev (identity: id)`.
 
 ## Levels
 `deny` when a dependent is in another project (or a `--context` file), or carries another
@@ -129,30 +126,29 @@ rules:
     }
 }
 
-/// `2 resources still depend on it: in redis-shared: aws_route.to_dev, ...`.
+/// `2 resources still depend on it (1 in this project, 1 in redis-shared)`: the finding's
+/// `dependents` name them.
 fn describe(own: &str, dependents: &[Dependent]) -> String {
-    let mut by_project: BTreeMap<&str, Vec<&Dependent>> = BTreeMap::new();
+    let mut by_project: BTreeMap<&str, usize> = BTreeMap::new();
     for d in dependents {
-        by_project.entry(d.project.as_str()).or_default().push(d);
+        *by_project.entry(d.project.as_str()).or_default() += 1;
     }
     let n = dependents.len();
-    let head = match (n, by_project.keys().any(|p| *p != own)) {
-        (1, true) => "1 resource of another project still depends on it".to_string(),
-        (1, false) => "1 resource that stays still depends on it".to_string(),
-        (n, true) => format!("{n} resources, some in other projects, still depend on it"),
-        (n, false) => format!("{n} resources that stay still depend on it"),
+    let head = if n == 1 {
+        "1 resource still depends on it".to_string()
+    } else {
+        format!("{n} resources still depend on it")
     };
     let parts: Vec<String> = by_project
         .iter()
-        .map(|(project, list)| {
-            let names = address_list(list.iter().map(|d| d.address.as_str()), NAMED);
+        .map(|(project, count)| {
             let whose = if *project == own {
                 "this project"
             } else {
                 project
             };
-            format!("in {whose}: {names}")
+            format!("{count} in {whose}")
         })
         .collect();
-    format!("{head} ({})", parts.join("; "))
+    format!("{head} ({})", parts.join(", "))
 }
