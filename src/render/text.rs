@@ -166,10 +166,7 @@ fn blast_radius(f: &Finding, width: usize) -> String {
         return String::new();
     }
     let n = f.dependents.len();
-    let mut out = format!(
-        "{INDENT}Blast radius: {n} {} still depend on it\n",
-        if n == 1 { "resource" } else { "resources" }
-    );
+    let mut out = format!("{INDENT}Blast radius:\n");
     for d in f.dependents.iter().take(MAX_DEPENDENTS) {
         let how = match &d.identity {
             Some(attribute) => format!("{}: {}", d.via.as_str(), visible(attribute)),
@@ -306,7 +303,28 @@ mod tests {
         ];
         let mut r = Report::lint(&crate::pipeline::builtin_policy(), findings);
         r.findings[0].next = Some("declared intent does not excuse this".into());
+        r.findings[0].dependents = (0..MAX_DEPENDENTS + 2)
+            .map(|i| crate::model::dependents::Dependent {
+                project: "redis-shared".into(),
+                address: format!("aws_vpc_peering_connection_accepter.dev_{i}"),
+                via: crate::model::dependents::Via::Identity,
+                identity: Some("id".into()),
+                environment: None,
+            })
+            .collect();
         r
+    }
+
+    #[test]
+    fn the_blast_radius_is_listed_under_its_finding() {
+        let out = render(&report(), false, 80);
+        let blast = out.find("Blast radius:").expect("a blast radius part");
+        assert!(blast > out.find("cross-env-destroy").unwrap());
+        assert!(
+            out.contains("redis-shared aws_vpc_peering_connection_accepter.dev_0 (identity: id)"),
+            "{out}"
+        );
+        assert!(out.contains("... and 2 more"), "{out}");
     }
 
     #[test]
