@@ -29,7 +29,7 @@ impl Verdict {
             .map(|l| match l {
                 Level::Deny => Verdict::Block,
                 Level::Warn => Verdict::Warn,
-                Level::Allow => Verdict::Pass,
+                Level::Allow | Level::Info => Verdict::Pass,
             })
             .max()
             .unwrap_or(Verdict::Pass)

@@ -228,6 +228,19 @@ pub fn top_level_strings(
         .collect()
 }
 
+/// The object's own identity values (`id`, `arn`, `self_link`) from the JSON text of its
+/// values (a span of an input).
+pub fn own_identities(values: &[u8]) -> Vec<String> {
+    serde_json::from_slice::<Strings>(values)
+        .map(|s| {
+            s.0.into_iter()
+                .filter(|(k, _)| matches!(k.as_str(), "id" | "arn" | "self_link"))
+                .map(|(_, v)| v)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The top-level string values of an object.
 struct Strings(Vec<(String, String)>);
 

@@ -271,6 +271,8 @@ struct RawChange<'a> {
     #[serde(borrow, default)]
     before: Option<&'a RawValue>,
     #[serde(borrow, default)]
+    after: Option<&'a RawValue>,
+    #[serde(borrow, default)]
     before_sensitive: Option<&'a RawValue>,
     #[serde(borrow, default)]
     after_sensitive: Option<&'a RawValue>,
@@ -604,6 +606,7 @@ fn normalise_change<'a>(rc: RawResourceChange<'a>, path: &Path) -> Result<Resour
         replace_paths,
         before: rc.change.before.filter(|v| v.get() != "null"),
         before_sensitive: rc.change.before_sensitive,
+        after: rc.change.after.filter(|v| v.get() != "null"),
         before_identity: rc.change.before_identity.filter(|v| v.get() != "null"),
     })
 }

@@ -127,6 +127,9 @@ pub struct DestroyedResource {
     /// What depends on it and survives the plan: in this plan, in the other plans of the run
     /// and in `--context` files (filled in once every input is read).
     pub dependents: Vec<crate::model::dependents::Dependent>,
+    /// Resources of the run's other plans whose own identity (`id`, `arn`, `self_link`,
+    /// identity values) is this resource's: one object in two states.
+    pub shared: Vec<crate::model::dependents::Dependent>,
 }
 
 /// The top-level prior-value attributes the rules read, decided once from the policy. A
@@ -258,6 +261,18 @@ pub struct ProjectPlan<'a> {
     /// What the report should say about how the plan was checked (identities that were too
     /// short to search for in the other projects).
     pub notes: Vec<String>,
+    /// Deletes (by index into the plan's changes) that another plan of the run creates again:
+    /// moves between projects.
+    pub moved_out: std::collections::BTreeMap<usize, MovedTo>,
+}
+
+/// Where a deleted object is created again: another project of the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovedTo {
+    pub project: String,
+    pub address: String,
+    /// The attribute whose value both share (`bucket`, `name`, `id`).
+    pub attribute: String,
 }
 
 impl<'a> ProjectPlan<'a> {
@@ -328,6 +343,7 @@ impl<'a> ProjectPlan<'a> {
                 environment,
                 identity,
                 dependents: Vec::new(),
+                shared: Vec::new(),
             });
         }
         Ok(ProjectPlan {
@@ -337,6 +353,7 @@ impl<'a> ProjectPlan<'a> {
             plan_sha256,
             destroyed,
             notes: Vec::new(),
+            moved_out: Default::default(),
         })
     }
 

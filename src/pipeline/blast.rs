@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::input::context::{
-    owner, searchable, span, top_level_strings, ContextSource, IdentitySearch, Located,
+    own_identities, owner, searchable, span, top_level_strings, ContextSource, IdentitySearch,
+    Located,
 };
 use crate::input::plan::PlanSource;
 use crate::model::change::Action;
@@ -25,6 +26,8 @@ struct Input<'s> {
     name: String,
     text: &'s [u8],
     resources: Vec<Located<'s>>,
+    /// Per resource of a plan: the index of its change.
+    changes: Vec<usize>,
     /// Per resource: the plan deletes it (it is no dependent that survives).
     gone: Vec<bool>,
 }
@@ -56,6 +59,7 @@ pub fn across_projects<'s>(
             name: c.name.clone(),
             text: c.json(),
             resources: Vec::new(),
+            changes: Vec::new(),
             gone: Vec::new(),
         });
     }
@@ -76,32 +80,96 @@ pub fn across_projects<'s>(
             .map(|h| h.join().unwrap_or_else(|_| Ok(Vec::new())))
             .collect()
     });
-    let mut found: BTreeMap<(usize, usize), Vec<Dependent>> = BTreeMap::new();
+    let (found, shared) = attribute_hits(plans, &inputs, results, &keys, &origins)?;
+    for ((pi, di), list) in found {
+        merge(&mut plans[pi].destroyed[di].dependents, list);
+    }
+    for ((pi, di), list) in shared {
+        merge(&mut plans[pi].destroyed[di].shared, list);
+    }
+    Ok(())
+}
+
+type ByDestroyed = BTreeMap<(usize, usize), Vec<Dependent>>;
+
+/// Each input's hits as dependents of the destroyed resources whose identity they hold, and
+/// those that are the same object (its own identity) apart.
+fn attribute_hits(
+    plans: &[ProjectPlan<'_>],
+    inputs: &[Input<'_>],
+    results: Vec<Result<Vec<(usize, usize)>>>,
+    keys: &[String],
+    origins: &[&Vec<Origin>],
+) -> Result<(ByDestroyed, ByDestroyed)> {
+    let mut found = ByDestroyed::new();
+    let mut shared = ByDestroyed::new();
     for (input, hits) in inputs.iter().zip(results) {
         for (pattern, resource) in hits? {
             let r = &input.resources[resource];
+            // The other input's resource is this very object when the value is its own identity.
+            let value = &keys[pattern];
+            let same_object = match input.plan {
+                Some(q) => holds_as_own(&plans[q], input.changes[resource], value),
+                None => own_identities(&input.text[r.start..r.end]).contains(value),
+            };
             for (pi, di, attribute) in origins[pattern] {
                 if input.plan == Some(*pi) {
                     continue;
                 }
-                found.entry((*pi, *di)).or_default().push(Dependent {
+                let dependent = Dependent {
                     project: input.name.clone(),
                     address: r.address.to_string(),
                     via: Via::Identity,
                     identity: Some(attribute.clone()),
                     environment: None,
-                });
+                };
+                // One object in two states is `shared-resource`'s; it is also what breaks when
+                // the object goes, so it stays in the blast radius.
+                if same_object && is_own_identity(attribute) {
+                    shared
+                        .entry((*pi, *di))
+                        .or_default()
+                        .push(dependent.clone());
+                }
+                if !input.gone.get(resource).copied().unwrap_or(false) {
+                    found.entry((*pi, *di)).or_default().push(dependent);
+                }
             }
         }
     }
-    for ((pi, di), mut list) in found {
-        let d = &mut plans[pi].destroyed[di];
-        d.dependents.append(&mut list);
-        d.dependents.sort();
-        d.dependents
-            .dedup_by(|a, b| a.project == b.project && a.address == b.address);
-    }
-    Ok(())
+    Ok((found, shared))
+}
+
+fn merge(into: &mut Vec<Dependent>, mut list: Vec<Dependent>) {
+    into.append(&mut list);
+    into.sort();
+    into.dedup_by(|a, b| a.project == b.project && a.address == b.address);
+}
+
+/// Attributes that are an object's own identity (a `name` may be shared by unrelated objects).
+fn is_own_identity(attribute: &str) -> bool {
+    matches!(attribute, "id" | "arn" | "self_link") || attribute.starts_with("identity.")
+}
+
+/// Whether change `index` of `plan` has `value` as its own `id`, `arn`, `self_link` or
+/// identity value.
+fn holds_as_own(plan: &ProjectPlan<'_>, index: usize, value: &str) -> bool {
+    let Some(change) = plan.plan.changes.get(index) else {
+        return false;
+    };
+    let own = change
+        .before
+        .map(|b| top_level_strings(b, change.before_sensitive, &["id", "arn", "self_link"]))
+        .unwrap_or_default();
+    own.iter().any(|(_, v)| v == value)
+        || change
+            .before_identity
+            .and_then(|raw| serde_json::from_str::<serde_json::Value>(raw.get()).ok())
+            .and_then(|v| {
+                v.as_object()
+                    .map(|o| o.values().any(|v| v.as_str() == Some(value)))
+            })
+            .unwrap_or(false)
 }
 
 /// The hits of one input, as (pattern, index of the resource that holds it).
@@ -119,9 +187,7 @@ fn scan<'s>(
         let Some(index) = owner(&input.resources, hit.offset) else {
             continue;
         };
-        if !input.gone.get(index).copied().unwrap_or(false) {
-            out.push((hit.pattern, index));
-        }
+        out.push((hit.pattern, index));
     }
     out.sort_unstable();
     out.dedup();
@@ -136,32 +202,36 @@ fn plan_inputs<'s>(plans: &[ProjectPlan<'s>], sources: &'s [PlanSource]) -> Vec<
         .enumerate()
         .map(|(pi, (plan, source))| {
             let text = source.json();
-            let mut located: Vec<(Located<'s>, bool)> = plan
+            let mut located: Vec<(Located<'s>, (usize, bool))> = plan
                 .plan
                 .changes
                 .iter()
-                .filter(|c| c.is_managed())
-                .filter_map(|change| {
+                .enumerate()
+                .filter(|(_, c)| c.is_managed())
+                .filter_map(|(i, change)| {
                     let (start, end) = span(text, change.before?);
                     let gone = matches!(change.action, Action::Delete | Action::Forget);
+                    let address = change.address.clone();
                     Some((
                         Located {
-                            address: change.address.clone(),
+                            address,
                             start,
                             end,
                         },
-                        gone,
+                        (i, gone),
                     ))
                 })
                 .collect();
             // Looked up by position (`owner`): sorted by where the values start.
             located.sort_by_key(|(r, _)| r.start);
-            let (resources, gone) = located.into_iter().unzip();
+            let (resources, marks): (Vec<_>, Vec<_>) = located.into_iter().unzip();
+            let (changes, gone) = marks.into_iter().unzip();
             Input {
                 plan: Some(pi),
                 name: plan.project.name.clone(),
                 text,
                 resources,
+                changes,
                 gone,
             }
         })

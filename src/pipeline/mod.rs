@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 mod blast;
+mod moves;
 mod project;
 mod trust;
 
@@ -174,6 +175,7 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
         })
         .collect::<Result<Vec<_>>>()?;
     blast::across_projects(&mut plans, &sources, &contexts)?;
+    moves::between_projects(&mut plans);
 
     Ok(evaluate_reviewed(
         &request.policy,

@@ -139,6 +139,16 @@ pub(super) fn body(findings: &[&Finding], budget: usize) -> Option<String> {
         .map(|d| warn_section(&warn, *d))
         .collect();
     let blast = blast_section(findings);
+    let info = of_level(findings, Level::Info);
+    let info_block = if info.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "#### For the record: {}\n\n{}\n",
+            findings_on(info.len(), instances(&info)),
+            finding_lines(&info, Detail::Full)
+        )
+    };
     for deny_detail in [Detail::Full, Detail::ByType, Detail::ByRule] {
         let deny_block = deny_section(&deny, deny_detail);
         // The blast radius goes with the blocking findings' full lines.
@@ -149,7 +159,13 @@ pub(super) fn body(findings: &[&Finding], budget: usize) -> Option<String> {
         };
         for (warn_detail, warn_block) in warn_details.iter().copied().zip(&warn_blocks) {
             let summarised = deny_detail != Detail::Full || warn_detail != Detail::Full;
-            let fixed = deny_block.len() + warn_block.len() + blast_block.len();
+            // Informational lines go with the warnings' full lines.
+            let info_block = if warn_detail == Detail::Full {
+                info_block.as_str()
+            } else {
+                ""
+            };
+            let fixed = deny_block.len() + warn_block.len() + blast_block.len() + info_block.len();
             // Room for the details' frame and the note on what was cut.
             let reserve = 900;
             if fixed + reserve > budget {
@@ -161,6 +177,7 @@ pub(super) fn body(findings: &[&Finding], budget: usize) -> Option<String> {
             let mut out = String::with_capacity(budget.min(1 << 16));
             out.push_str(&deny_block);
             out.push_str(warn_block);
+            out.push_str(info_block);
             out.push_str(blast_block);
             if cut {
                 let blast_cut = blast_block.is_empty() && !blast.is_empty();
@@ -465,12 +482,12 @@ fn blast_section(findings: &[&Finding]) -> String {
         let n = f.dependents.len();
         let _ = writeln!(
             out,
-            "- {}{}: {n} {} still depend on it",
+            "- {}{}: {n} {} on it",
             code(f.address.as_deref().unwrap_or_default()),
             f.action_label()
                 .map(|a| format!(" ({})", text(a)))
                 .unwrap_or_default(),
-            plural(n, "resource", "resources")
+            plural(n, "resource still depends", "resources still depend")
         );
         for d in f.dependents.iter().take(MAX_DEPENDENTS) {
             let how = match &d.identity {

@@ -266,6 +266,7 @@ fn level_word(l: Level, color: bool) -> String {
     match l {
         Level::Deny => paint("deny", AnsiColor::Red, false, color),
         Level::Warn => paint("warn", AnsiColor::Yellow, false, color),
+        Level::Info => paint("info", AnsiColor::Blue, false, color),
         Level::Allow => "allow".to_string(),
     }
 }
