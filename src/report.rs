@@ -30,7 +30,7 @@ impl Verdict {
             .map(|l| match l {
                 Level::Deny => Verdict::Block,
                 Level::Warn => Verdict::Warn,
-                Level::Allow => Verdict::Pass,
+                Level::Allow | Level::Info => Verdict::Pass,
             })
             .max()
             .unwrap_or(Verdict::Pass)
@@ -125,6 +125,9 @@ pub struct ProjectReport {
     /// Actions that destroys in this plan run (Terraform 1.14+ action triggers).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub destroy_actions: Vec<DestroyActionReport>,
+    /// How the plan was checked, where the reader should know (identities not searched for).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// An action a destroy runs, as the report names it beside the destroyed resource.
@@ -230,6 +233,7 @@ impl Report {
                             event: a.event.clone(),
                         })
                         .collect(),
+                    notes: p.notes.clone(),
                 }
             })
             .collect();
@@ -412,6 +416,14 @@ fn group(findings: Vec<Finding>) -> Vec<Finding> {
             Some(open) => format!("{open}; {n} instances)"),
             None => format!("{message} ({n} instances)"),
         };
+        // The blast radius of the group: every member's dependents, once each.
+        let mut dependents: Vec<_> = members
+            .iter()
+            .flat_map(|m| m.dependents.iter().cloned())
+            .collect();
+        dependents.sort();
+        dependents.dedup();
+        first.dependents = dependents;
         first.addresses = members.into_iter().filter_map(|m| m.address).collect();
         first.address = Some(pattern);
         first.instances = n;

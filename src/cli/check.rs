@@ -25,6 +25,9 @@ pub struct CheckArgs {
     /// Plan JSON from `terraform show -json PLANFILE`, as PATH or PROJECT=PATH (repeatable; `-` reads stdin)
     #[arg(long = "plan", value_name = "[PROJECT=]PATH")]
     pub plans: Vec<String>,
+    /// Another project's state (`terraform show -json`) or plan, as PATH or PROJECT=PATH, read only to find what depends on what the plans destroy (repeatable)
+    #[arg(long = "context", value_name = "[PROJECT=]PATH")]
+    pub contexts: Vec<String>,
     /// The repository's atlantis.yaml (default: found in the current dir or its parents up to the git root)
     #[arg(long, value_name = "PATH")]
     pub atlantis: Option<PathBuf>,
@@ -323,6 +326,18 @@ fn approve(
     }
 }
 
+/// Destroy intent from `--allow-destroy-in` and the pull request's labels.
+fn declared_intent(flags: Vec<String>, labels: Vec<String>) -> DestroyIntent {
+    DestroyIntent {
+        targets: flags
+            .into_iter()
+            .chain(labels)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    }
+}
+
 /// Read the inputs, run the rules and write the `--output` files; stdout is the caller's.
 fn evaluate(
     args: CheckArgs,
@@ -378,21 +393,14 @@ fn evaluate(
     });
     let request = CheckRequest {
         plans,
+        contexts: args.contexts.iter().map(|c| PlanArg::parse(c)).collect(),
         atlantis,
         policy,
         project: args.project.filter(|s| !s.is_empty()),
         dir: args.dir.filter(|s| !s.is_empty()),
         workspace: args.workspace.filter(|s| !s.is_empty()),
         env: args.env,
-        intent: DestroyIntent {
-            targets: args
-                .allow_destroy_in
-                .into_iter()
-                .chain(labels)
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect(),
-        },
+        intent: declared_intent(args.allow_destroy_in, labels),
         review,
         local_dir,
         local_name,

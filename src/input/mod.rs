@@ -5,6 +5,8 @@
 pub mod approvers;
 pub mod atlantis;
 pub mod codeowners;
+pub mod configuration;
+pub mod context;
 pub mod decode;
 pub mod git;
 pub mod plan;

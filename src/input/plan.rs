@@ -14,6 +14,7 @@ use serde_json::value::RawValue;
 
 use crate::input::{decode, InputBytes};
 use crate::model::change::{Action, DriftChange, ResourceChange, ResourceMode};
+use crate::model::dependents::StateDependency;
 use crate::model::plan::{DestroyAction, Plan};
 use crate::text::printable;
 use crate::{Error, Result};
@@ -270,6 +271,8 @@ struct RawChange<'a> {
     #[serde(borrow, default)]
     before: Option<&'a RawValue>,
     #[serde(borrow, default)]
+    after: Option<&'a RawValue>,
+    #[serde(borrow, default)]
     before_sensitive: Option<&'a RawValue>,
     #[serde(borrow, default)]
     after_sensitive: Option<&'a RawValue>,
@@ -302,7 +305,8 @@ struct RawDriftChange<'a> {
     actions: Vec<Cow<'a, str>>,
 }
 
-// Only the mode of each prior-state resource is read (borrowed): its values are skipped.
+// Of each prior-state resource only its mode, address and `depends_on` are read (borrowed):
+// its values are skipped.
 #[derive(Deserialize)]
 struct RawState<'a> {
     #[serde(borrow, default)]
@@ -327,48 +331,21 @@ struct RawStateModule<'a> {
 struct RawStateResource<'a> {
     #[serde(borrow, default)]
     mode: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    address: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    depends_on: Option<Vec<Cow<'a, str>>>,
 }
 
-/// Of `configuration`, only how many managed resources each module declares, and the provider
-/// configurations as raw JSON (read for the accounts they target).
+/// Of `configuration`, the root module and the provider configurations as raw JSON: read for
+/// the dependencies between resources (`input::configuration`) and the accounts the providers
+/// target.
 #[derive(Deserialize)]
 struct RawConfiguration<'a> {
     #[serde(borrow, default)]
-    root_module: Option<RawConfigModule<'a>>,
+    root_module: Option<&'a RawValue>,
     #[serde(borrow, default)]
     provider_config: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct RawConfigModule<'a> {
-    #[serde(borrow, default)]
-    resources: Option<Vec<RawStateResource<'a>>>,
-    #[serde(borrow, default)]
-    module_calls: Option<std::collections::BTreeMap<Cow<'a, str>, RawModuleCall<'a>>>,
-}
-
-#[derive(Deserialize)]
-struct RawModuleCall<'a> {
-    #[serde(borrow, default)]
-    module: Option<RawConfigModule<'a>>,
-}
-
-impl RawConfigModule<'_> {
-    fn managed_count(&self) -> usize {
-        let own = self
-            .resources
-            .iter()
-            .flatten()
-            .filter(|r| r.mode.as_deref() != Some("data"))
-            .count();
-        own + self
-            .module_calls
-            .iter()
-            .flatten()
-            .filter_map(|(_, call)| call.module.as_ref())
-            .map(RawConfigModule::managed_count)
-            .sum::<usize>()
-    }
 }
 
 impl RawStateModule<'_> {
@@ -385,6 +362,23 @@ impl RawStateModule<'_> {
             .flatten()
             .map(RawStateModule::managed_count)
             .sum::<usize>()
+    }
+}
+
+/// Every prior-state instance that records dependencies, taken out of the module tree.
+fn state_dependencies<'a>(module: &mut RawStateModule<'a>, out: &mut Vec<StateDependency<'a>>) {
+    for r in module.resources.iter_mut().flatten() {
+        if let (Some(address), Some(depends_on)) = (r.address.take(), r.depends_on.take()) {
+            if !depends_on.is_empty() {
+                out.push(StateDependency {
+                    address,
+                    depends_on,
+                });
+            }
+        }
+    }
+    for child in module.child_modules.iter_mut().flatten() {
+        state_dependencies(child, out);
     }
 }
 
@@ -410,7 +404,7 @@ pub fn parse_plan<'a>(json: &'a [u8], path: &Path) -> Result<Plan<'a>> {
     validate(raw, path)
 }
 
-fn validate<'a>(raw: RawPlan<'a>, path: &Path) -> Result<Plan<'a>> {
+fn validate<'a>(mut raw: RawPlan<'a>, path: &Path) -> Result<Plan<'a>> {
     let format_version = check_document(&raw, path)?;
     let prior_state_resources = raw
         .prior_state
@@ -418,6 +412,16 @@ fn validate<'a>(raw: RawPlan<'a>, path: &Path) -> Result<Plan<'a>> {
         .and_then(|s| s.values.as_ref())
         .and_then(|v| v.root_module.as_ref())
         .map(RawStateModule::managed_count);
+    let mut prior_depends_on = Vec::new();
+    if let Some(root) = raw
+        .prior_state
+        .as_mut()
+        .and_then(|s| s.values.as_mut())
+        .and_then(|v| v.root_module.as_mut())
+    {
+        state_dependencies(root, &mut prior_depends_on);
+    }
+    let configuration = raw.configuration.as_ref().and_then(|c| c.root_module);
 
     // Terraform omits an empty `resource_changes` (refresh-only plans, nothing configured);
     // a cut-off file never gets here, it fails as truncated JSON.
@@ -426,12 +430,7 @@ fn validate<'a>(raw: RawPlan<'a>, path: &Path) -> Result<Plan<'a>> {
     for rc in raw_changes {
         changes.push(normalise_change(rc, path)?);
     }
-    let declared = raw
-        .configuration
-        .as_ref()
-        .and_then(|c| c.root_module.as_ref())
-        .map_or(0, RawConfigModule::managed_count);
-    check_consistent(&changes, prior_state_resources, declared, path)?;
+    check_consistent(&changes, prior_state_resources, configuration, path)?;
 
     let mut drift = Vec::new();
     for d in raw.resource_drift.unwrap_or_default() {
@@ -466,6 +465,8 @@ fn validate<'a>(raw: RawPlan<'a>, path: &Path) -> Result<Plan<'a>> {
         prior_state_resources,
         destroy_actions,
         provider_config: raw.configuration.as_ref().and_then(|c| c.provider_config),
+        configuration,
+        prior_depends_on,
     })
 }
 
@@ -518,12 +519,14 @@ fn check_document<'a>(raw: &RawPlan<'a>, path: &Path) -> Result<Cow<'a, str>> {
 fn check_consistent(
     changes: &[ResourceChange<'_>],
     prior_state_resources: Option<usize>,
-    declared: usize,
+    configuration: Option<&RawValue>,
     path: &Path,
 ) -> Result<()> {
     let state = prior_state_resources.unwrap_or(0);
     let planned = changes.iter().filter(|c| c.is_managed()).count();
-    if state > 0 && declared == 0 && planned == 0 {
+    // The configuration is read only when it decides.
+    let declared = || configuration.map_or(Ok(0), crate::input::configuration::managed_count);
+    if state > 0 && planned == 0 && declared().map_err(|e| json_error(path, &e))? == 0 {
         return Err(Error::input(
             path,
             format!(
@@ -603,6 +606,7 @@ fn normalise_change<'a>(rc: RawResourceChange<'a>, path: &Path) -> Result<Resour
         replace_paths,
         before: rc.change.before.filter(|v| v.get() != "null"),
         before_sensitive: rc.change.before_sensitive,
+        after: rc.change.after.filter(|v| v.get() != "null"),
         before_identity: rc.change.before_identity.filter(|v| v.get() != "null"),
     })
 }

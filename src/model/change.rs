@@ -132,6 +132,9 @@ pub struct ResourceChange<'a> {
     pub before: Option<&'a RawValue>,
     /// Which prior values are sensitive (`change.before_sensitive`): never print those.
     pub before_sensitive: Option<&'a RawValue>,
+    /// Planned values (`change.after`) of a create: read only to tell a delete in one project
+    /// and the create of the same object in another apart from a loss (a move).
+    pub after: Option<&'a RawValue>,
     /// The object's identity before the change (`change.before_identity`, Terraform 1.12+ and
     /// OpenTofu 1.12): what the provider says identifies it, besides `id`/`arn`/`self_link`.
     pub before_identity: Option<&'a RawValue>,

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::{Serialize, Serializer};
 
 use crate::model::change::Action;
+use crate::model::dependents::Dependent;
 use crate::model::level::Level;
 use crate::model::project::ProjectPlan;
 
@@ -133,6 +134,9 @@ pub struct Finding {
     /// Where in a configuration file (atlantis.yaml, policy) the finding sits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
+    /// What depends on the destroyed resource and survives the plan (the blast radius).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dependents: Vec<Dependent>,
     /// What to do about it (set by the rules floor from the rule's [`WayOut`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
@@ -158,6 +162,7 @@ impl Finding {
             addresses: Vec::new(),
             project_environment: None,
             location: None,
+            dependents: Vec::new(),
             next: None,
             cap: Level::Deny,
         }

@@ -6,6 +6,7 @@ pub mod account;
 pub mod approval;
 pub mod atlantis;
 pub mod change;
+pub mod dependents;
 pub mod environment;
 pub mod finding;
 pub mod intent;

@@ -3,6 +3,7 @@
 use serde_json::value::RawValue;
 
 use crate::model::change::{Action, DriftChange, ResourceChange};
+use crate::model::dependents::StateDependency;
 
 /// A validated plan: what the rules see of one `terraform show -json` document.
 #[derive(Debug)]
@@ -21,6 +22,11 @@ pub struct Plan<'a> {
     /// `configuration.provider_config` as the plan wrote it, read only for the accounts the
     /// providers target (`model::account::provider_targets`).
     pub provider_config: Option<&'a RawValue>,
+    /// `configuration.root_module` as the plan wrote it: read for the dependencies between
+    /// resources (`input::configuration`) only when the plan destroys something.
+    pub configuration: Option<&'a RawValue>,
+    /// The prior-state instances that record dependencies (`depends_on`).
+    pub prior_depends_on: Vec<StateDependency<'a>>,
 }
 
 /// An action a destroy triggers (`BeforeDestroy`/`AfterDestroy`): a side effect of the destroy

@@ -124,6 +124,12 @@ pub struct DestroyedResource {
     pub environment: Option<ResourceEnvironment>,
     /// `change.before_identity` as the provider wrote it (an object of strings), or `null`.
     pub identity: Value,
+    /// What depends on it and survives the plan: in this plan, in the other plans of the run
+    /// and in `--context` files (filled in once every input is read).
+    pub dependents: Vec<crate::model::dependents::Dependent>,
+    /// Resources of the run's other plans whose own identity (`id`, `arn`, `self_link`,
+    /// identity values) is this resource's: one object in two states.
+    pub shared: Vec<crate::model::dependents::Dependent>,
 }
 
 /// The top-level prior-value attributes the rules read, decided once from the policy. A
@@ -252,6 +258,21 @@ pub struct ProjectPlan<'a> {
     pub plan_path: PathBuf,
     pub plan_sha256: String,
     pub destroyed: Vec<DestroyedResource>,
+    /// What the report should say about how the plan was checked (identities that were too
+    /// short to search for in the other projects).
+    pub notes: Vec<String>,
+    /// Deletes (by index into the plan's changes) that another plan of the run creates again:
+    /// moves between projects.
+    pub moved_out: std::collections::BTreeMap<usize, MovedTo>,
+}
+
+/// Where a deleted object is created again: another project of the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovedTo {
+    pub project: String,
+    pub address: String,
+    /// The attribute whose value both share (`bucket`, `name`, `id`).
+    pub attribute: String,
 }
 
 impl<'a> ProjectPlan<'a> {
@@ -321,6 +342,8 @@ impl<'a> ProjectPlan<'a> {
                 sensitive,
                 environment,
                 identity,
+                dependents: Vec::new(),
+                shared: Vec::new(),
             });
         }
         Ok(ProjectPlan {
@@ -329,6 +352,8 @@ impl<'a> ProjectPlan<'a> {
             plan_path,
             plan_sha256,
             destroyed,
+            notes: Vec::new(),
+            moved_out: Default::default(),
         })
     }
 

@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+mod blast;
+mod moves;
 mod project;
 mod trust;
 
@@ -11,6 +13,7 @@ pub use trust::{resolve_policy, PolicySources};
 
 use crate::input::plan::PlanSource;
 use crate::model::atlantis::{AtlantisConfig, DEFAULT_WORKSPACE};
+use crate::model::dependents;
 use crate::model::finding::Finding;
 use crate::model::intent::DestroyIntent;
 use crate::model::policy::{Policy, PolicyReview};
@@ -62,6 +65,9 @@ impl PlanArg {
 /// Everything `check` needs, already read and validated except the plans.
 pub struct CheckRequest {
     pub plans: Vec<PlanArg>,
+    /// `--context [NAME=]PATH`: other projects' states or plans, read only to find what
+    /// depends on what the plans destroy.
+    pub contexts: Vec<PlanArg>,
     pub atlantis: Option<AtlantisConfig>,
     pub policy: Policy,
     /// `--project` (or `$PROJECT_NAME`): the project of a single plan.
@@ -147,14 +153,29 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
                 project.name
             )));
         }
-        plans.push(ProjectPlan::new(
+        let mut prepared = ProjectPlan::new(
             project,
             plan,
             arg.path.clone(),
             source.sha256().to_string(),
             &request.policy,
-        )?);
+        )?;
+        dependents_in_plan(&mut prepared)?;
+        plans.push(prepared);
     }
+    let contexts = request
+        .contexts
+        .iter()
+        .map(|arg| {
+            let name = arg
+                .project
+                .clone()
+                .unwrap_or_else(|| arg.path.display().to_string());
+            crate::input::context::ContextSource::read(name, &arg.path)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    blast::across_projects(&mut plans, &sources, &contexts)?;
+    moves::between_projects(&mut plans);
 
     Ok(evaluate_reviewed(
         &request.policy,
@@ -163,6 +184,37 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
         &request.intent,
         &plans,
     ))
+}
+
+/// What depends on each resource a plan destroys, inside that plan: its configuration's
+/// references and `depends_on`, and its prior state's `depends_on`. Read only when the plan
+/// destroys something.
+pub fn dependents_in_plan(plan: &mut ProjectPlan<'_>) -> Result<()> {
+    if plan.destroyed.is_empty() {
+        return Ok(());
+    }
+    let edges = match plan.plan.configuration {
+        Some(root) => crate::input::configuration::edges(root).map_err(|e| {
+            Error::input(
+                &plan.plan_path,
+                // Serde's message may quote a value: only the position is said.
+                format!(
+                    "has an unreadable configuration (line {} column {})",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?,
+        None => Vec::new(),
+    };
+    let indexes: Vec<usize> = plan.destroyed.iter().map(|d| d.index).collect();
+    let mut found = dependents::in_plan(&plan.project.name, &plan.plan, &edges, &indexes);
+    for destroyed in &mut plan.destroyed {
+        if let Some(list) = found.remove(&destroyed.index) {
+            destroyed.dependents = list;
+        }
+    }
+    Ok(())
 }
 
 /// Run every rule over prepared plans and build the report: the part of `check` after the

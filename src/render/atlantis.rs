@@ -169,6 +169,7 @@ fn finding_line(f: &Finding) -> String {
     let (prefix, level) = match f.level {
         Level::Deny => ("- ", "deny"),
         Level::Warn => ("  ", "warn"),
+        Level::Info => ("  ", "info"),
         Level::Allow => ("  ", "allow"),
     };
     let where_ = match (&f.location, f.address.is_none()) {

@@ -173,6 +173,9 @@ fn section_body(
     if !p.complete {
         out.push_str("> **Incomplete plan** (`-target` or deferred changes): only the changes shown were checked.\n\n");
     }
+    for note in &p.notes {
+        let _ = writeln!(out, "> Note: {}\n", text(note));
+    }
     for a in &p.destroy_actions {
         let _ = writeln!(
             out,
@@ -539,6 +542,7 @@ mod tests {
             complete: true,
             drift: 0,
             destroy_actions: Vec::new(),
+            notes: Vec::new(),
         }
     }
 

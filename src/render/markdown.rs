@@ -139,11 +139,34 @@ pub(super) fn body(findings: &[&Finding], budget: usize) -> Option<String> {
         .iter()
         .map(|d| warn_section(&warn, *d))
         .collect();
+    let blast = blast_section(findings);
+    let info = of_level(findings, Level::Info);
+    let info_block = if info.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "#### For the record: {}\n\n{}\n",
+            findings_on(info.len(), instances(&info)),
+            finding_lines(&info, Detail::Full)
+        )
+    };
     for deny_detail in [Detail::Full, Detail::ByType, Detail::ByRule] {
         let deny_block = deny_section(&deny, deny_detail);
+        // The blast radius goes with the blocking findings' full lines.
+        let blast_block = if deny_detail == Detail::Full {
+            blast.as_str()
+        } else {
+            ""
+        };
         for (warn_detail, warn_block) in warn_details.iter().copied().zip(&warn_blocks) {
             let summarised = deny_detail != Detail::Full || warn_detail != Detail::Full;
-            let fixed = deny_block.len() + warn_block.len();
+            // Informational lines go with the warnings' full lines.
+            let info_block = if warn_detail == Detail::Full {
+                info_block.as_str()
+            } else {
+                ""
+            };
+            let fixed = deny_block.len() + warn_block.len() + blast_block.len() + info_block.len();
             // Room for the details' frame and the note on what was cut.
             let reserve = 900;
             if fixed + reserve > budget {
@@ -155,8 +178,17 @@ pub(super) fn body(findings: &[&Finding], budget: usize) -> Option<String> {
             let mut out = String::with_capacity(budget.min(1 << 16));
             out.push_str(&deny_block);
             out.push_str(warn_block);
+            out.push_str(info_block);
+            out.push_str(blast_block);
             if cut {
-                out.push_str(&cut_note(deny_detail, warn_detail, shown, details.len()));
+                let blast_cut = blast_block.is_empty() && !blast.is_empty();
+                out.push_str(&cut_note(
+                    deny_detail,
+                    warn_detail,
+                    shown,
+                    details.len(),
+                    blast_cut,
+                ));
             }
             out.push_str(&details_block);
             return Some(out);
@@ -203,6 +235,9 @@ fn head(
                 "> {} changes made outside Terraform (drift) are not planned actions and were not counted.\n",
                 p.drift
             );
+        }
+        for note in &p.notes {
+            let _ = writeln!(out, "> Note: {}\n", text(note));
         }
         for a in &p.destroy_actions {
             let _ = writeln!(
@@ -436,6 +471,55 @@ fn finding_lines(findings: &[&Finding], detail: Detail) -> String {
     out
 }
 
+/// Dependents listed under one finding in the comment; the JSON report lists them all.
+const MAX_DEPENDENTS: usize = 20;
+
+/// "Blast radius": for each finding with dependents, what still depends on its resource, one
+/// line per dependent with its project and how it was found.
+fn blast_section(findings: &[&Finding]) -> String {
+    let with: Vec<&&Finding> = findings
+        .iter()
+        .filter(|f| !f.dependents.is_empty())
+        .collect();
+    if with.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("#### Blast radius\n\n");
+    for f in with {
+        let n = f.dependents.len();
+        let _ = writeln!(
+            out,
+            "- {}{}: {n} {} on it",
+            code(f.address.as_deref().unwrap_or_default()),
+            f.action_label()
+                .map(|a| format!(" ({})", text(a)))
+                .unwrap_or_default(),
+            plural(n, "resource still depends", "resources still depend")
+        );
+        for d in f.dependents.iter().take(MAX_DEPENDENTS) {
+            let how = match &d.identity {
+                Some(attribute) => format!("{}: {}", text(d.via.as_str()), code(attribute)),
+                None => text(d.via.as_str()),
+            };
+            let _ = writeln!(
+                out,
+                "  - {} · {} · {how}",
+                code(&d.project),
+                code(&d.address)
+            );
+        }
+        if n > MAX_DEPENDENTS {
+            let _ = writeln!(
+                out,
+                "  - and {} more (the job log lists them all)",
+                n - MAX_DEPENDENTS
+            );
+        }
+    }
+    out.push('\n');
+    out
+}
+
 /// The resource type of an address: `module.a.aws_instance.web[0]` -> `aws_instance`.
 fn resource_type(address: &str) -> String {
     let pattern = address_pattern(address);
@@ -520,8 +604,11 @@ fn details_section(
     )
 }
 
-fn cut_note(deny: Detail, warn: Detail, shown: usize, total: usize) -> String {
+fn cut_note(deny: Detail, warn: Detail, shown: usize, total: usize, blast_cut: bool) -> String {
     let mut cuts = Vec::new();
+    if blast_cut {
+        cuts.push("the blast radius is not listed".to_string());
+    }
     if shown < total {
         cuts.push(format!(
             "the resource list shows {shown} of {total} entries"

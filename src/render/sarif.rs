@@ -97,7 +97,7 @@ fn level(l: Level) -> &'static str {
     match l {
         Level::Deny => "error",
         Level::Warn => "warning",
-        Level::Allow => "note",
+        Level::Allow | Level::Info => "note",
     }
 }
 

@@ -132,6 +132,7 @@ fn project_lines(
             a.event
         ));
     }
+    notes.extend(project.notes.iter().map(|n| visible(n)));
     for note in notes {
         out.push_str(&wrap(&format!("  note: {note}"), width, INDENT));
     }
@@ -173,10 +174,45 @@ fn finding_block(
         width,
         INDENT,
     ));
+    out.push_str(&blast_radius(f, width));
     if let Some(next) = next {
         out.push_str(&wrap(&format!("{INDENT}→ {next}"), width, INDENT));
     }
     out.push('\n');
+    out
+}
+
+/// Dependents shown under one finding; `--format json` lists them all.
+const MAX_DEPENDENTS: usize = 12;
+/// Indentation of the dependents under a finding's "Blast radius" line.
+const DEPENDENT_INDENT: &str = "          ";
+
+/// The finding's dependents: one line each, `project  address (how it was found)`.
+fn blast_radius(f: &Finding, width: usize) -> String {
+    if f.dependents.is_empty() {
+        return String::new();
+    }
+    let n = f.dependents.len();
+    let mut out = format!("{INDENT}Blast radius:\n");
+    for d in f.dependents.iter().take(MAX_DEPENDENTS) {
+        let how = match &d.identity {
+            Some(attribute) => format!("{}: {}", d.via.as_str(), visible(attribute)),
+            None => d.via.as_str().to_string(),
+        };
+        let line = format!(
+            "{INDENT}  {} {} ({how})",
+            clip(&visible(&d.project), MAX_CELL_CHARS),
+            clip(&visible(&d.address), MAX_CELL_CHARS)
+        );
+        out.push_str(&wrap(&line, width, DEPENDENT_INDENT));
+    }
+    if n > MAX_DEPENDENTS {
+        let _ = writeln!(
+            out,
+            "{INDENT}  ... and {} more (`--format json` lists them all)",
+            n - MAX_DEPENDENTS
+        );
+    }
     out
 }
 
@@ -257,6 +293,7 @@ fn level_word(l: Level, color: bool) -> String {
     match l {
         Level::Deny => paint("deny", AnsiColor::Red, false, color),
         Level::Warn => paint("warn", AnsiColor::Yellow, false, color),
+        Level::Info => paint("info", AnsiColor::Blue, false, color),
         Level::Allow => "allow".to_string(),
     }
 }
@@ -294,7 +331,28 @@ mod tests {
         ];
         let mut r = Report::lint(&crate::pipeline::builtin_policy(), findings);
         r.findings[0].next = Some("declared intent does not excuse this".into());
+        r.findings[0].dependents = (0..MAX_DEPENDENTS + 2)
+            .map(|i| crate::model::dependents::Dependent {
+                project: "redis-shared".into(),
+                address: format!("aws_vpc_peering_connection_accepter.dev_{i}"),
+                via: crate::model::dependents::Via::Identity,
+                identity: Some("id".into()),
+                environment: None,
+            })
+            .collect();
         r
+    }
+
+    #[test]
+    fn the_blast_radius_is_listed_under_its_finding() {
+        let out = render(&report(), false, 80);
+        let blast = out.find("Blast radius:").expect("a blast radius part");
+        assert!(blast > out.find("cross-env-destroy").unwrap());
+        assert!(
+            out.contains("redis-shared aws_vpc_peering_connection_accepter.dev_0 (identity: id)"),
+            "{out}"
+        );
+        assert!(out.contains("... and 2 more"), "{out}");
     }
 
     #[test]

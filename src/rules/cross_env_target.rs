@@ -450,6 +450,7 @@ mod tests {
             replace_paths: Vec::new(),
             before: None,
             before_sensitive: None,
+            after: None,
             before_identity: None,
         }
     }

@@ -45,7 +45,9 @@ impl Rule for MassDeletion {
 A project whose plan deletes more than `max-deletes` resources (default 20), or more than
 `max-fraction` (default 0.5) of the managed resources its state holds when the state holds at
 least `min-state` (default 10). Replacements are not counted here (other rules judge them); a
-plan whose configuration lost all its resources is a full deletion and counts as one.
+plan whose configuration lost all its resources is a full deletion and counts as one. A delete
+that another project checked in the same run creates again (a move between projects, reported
+by `moved-between-projects`) is not counted.
 
 ## Why
 Incident 5: an upstream API answered with an HTML page, a generator read it as "zero
@@ -79,6 +81,10 @@ rules:
                 .plan
                 .changes
                 .iter()
+                .enumerate()
+                // A move to another project of the run is no loss (`moved-between-projects`).
+                .filter(|(i, _)| !plan.moved_out.contains_key(i))
+                .map(|(_, c)| c)
                 .filter(|c| c.is_managed() && c.action == Action::Delete && c.deposed.is_none())
                 .map(|c| c.address.as_ref())
                 .collect();

@@ -17,16 +17,19 @@ mod apply_will_fail;
 mod collection_collapse;
 mod cross_env_destroy;
 mod cross_env_target;
+mod dependents_at_risk;
 mod duplicate_project_name;
 mod env_conflict;
 mod incomplete_plan;
 mod intent_mismatch;
 mod mass_deletion;
 mod missing_project_dir;
+mod moved_between_projects;
 mod policy_unverified;
 pub mod policy_weakened;
 mod protected_project_destroy;
 mod protected_resource_destroy;
+mod shared_resource;
 mod shared_state;
 mod state_forget;
 mod stateful_destroy;
@@ -45,6 +48,9 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &cross_env_target::CrossEnvTarget,
         &mass_deletion::MassDeletion,
         &collection_collapse::CollectionCollapse,
+        &dependents_at_risk::DependentsAtRisk,
+        &shared_resource::SharedResource,
+        &moved_between_projects::MovedBetweenProjects,
         &intent_mismatch::IntentMismatch,
         &unknown_environment::UnknownEnvironment,
         &untagged_destroy::UntaggedDestroy,

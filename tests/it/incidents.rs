@@ -143,6 +143,132 @@ fn incident_3_wrong_project_destroys_dev() {
     assert!(denied_rules(&report).is_empty());
 }
 
+/// Incident 3's second failure: the Redis project's route and peering accepter name the
+/// peering connection the staging plan destroys. Whether the Redis state comes as a context
+/// file or as the Redis project's own plan in the same pull request, the report names both and
+/// blocks.
+#[test]
+fn incident_3_names_the_redis_peering_that_depends_on_the_destroyed_one() {
+    let plan: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root().join("examples/incidents/wrong-project-destroys-dev/plan.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let peering_id = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|rc| rc["address"] == "aws_vpc_peering_connection.redis_peering")
+        .map(|rc| rc["change"]["before"]["id"].as_str().unwrap().to_string())
+        .unwrap();
+    let redis = std::fs::read_to_string(
+        root().join("examples/incidents/wrong-project-destroys-dev/redis/state.json"),
+    )
+    .unwrap();
+    assert!(
+        redis.contains(&peering_id),
+        "the Redis state names the peering the plan destroys"
+    );
+    let dir = root().join("examples/incidents/wrong-project-destroys-dev");
+    let with = |args: &[&str]| {
+        let out = run(plangate(&dir)
+            .args(["check", "--format", "json", "--atlantis", "atlantis.yaml"])
+            .args(args));
+        assert_ne!(out.code, 2, "{}", out.stderr);
+        (out.code, out.json())
+    };
+    for args in [
+        &[
+            "--plan",
+            "plan.json",
+            "--project",
+            "rosey-staging",
+            "--context",
+            "redis-shared=redis/state.json",
+        ][..],
+        &[
+            "--plan",
+            "rosey-staging=plan.json",
+            "--plan",
+            "redis-shared=redis/plan.json",
+        ][..],
+    ] {
+        let (code, report) = with(args);
+        assert_eq!(code, 1, "{args:?}");
+        let finding = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "dependents-at-risk")
+            .unwrap_or_else(|| panic!("{args:?}: no dependents-at-risk finding: {report}"));
+        assert_eq!(finding["level"], "deny");
+        assert_eq!(
+            finding["address"],
+            "aws_vpc_peering_connection.redis_peering"
+        );
+        let named: Vec<(&str, &str, &str)> = finding["dependents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["project"].as_str().unwrap(),
+                    d["address"].as_str().unwrap(),
+                    d["via"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("redis-shared", "aws_route.to_dev", "identity"),
+                (
+                    "redis-shared",
+                    "aws_vpc_peering_connection_accepter.dev",
+                    "identity"
+                ),
+            ],
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn a_context_file_that_is_no_state_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = root().join("examples/incidents/wrong-project-destroys-dev/plan.json");
+    for (name, text) in [
+        ("empty.json", ""),
+        ("html.json", "<html><body>502</body></html>"),
+        (
+            "truncated.json",
+            "{\"format_version\":\"1.0\",\"values\":{\"root_module\":{",
+        ),
+        ("other.json", "{\"hello\":1}"),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let out = run(plangate(dir.path()).args([
+            "check",
+            "--plan",
+            plan.to_str().unwrap(),
+            "--project",
+            "rosey-staging",
+            "--context",
+            name,
+        ]));
+        assert_eq!(out.code, 2, "{name}: {}", out.stderr);
+        let lines: Vec<&str> = out.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{name}: {}", out.stderr);
+        assert!(
+            lines[0].contains(name) && lines[0].contains("--context"),
+            "{name}: {}",
+            lines[0]
+        );
+    }
+}
+
 #[test]
 fn incident_4_name_collision_replaces_prod() {
     let (code, report) = check("name-collision-replaces-prod", "tsdb-prod", &[]);

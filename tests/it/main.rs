@@ -14,6 +14,7 @@ mod action;
 mod approvals;
 mod atlantis_corpus;
 mod atlantis_step;
+mod blast_radius;
 mod cli;
 mod corpus_plans;
 mod fixture_cases;

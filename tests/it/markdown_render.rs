@@ -34,6 +34,7 @@ fn project(name: &str, env: Option<&str>, verdict: Verdict, counts: Counts) -> P
         complete: true,
         drift: 0,
         destroy_actions: Vec::new(),
+        notes: Vec::new(),
     }
 }
 

@@ -86,6 +86,35 @@ fn incident_3_wrong_project_destroys_dev() {
     insta::assert_snapshot!("comment_incident_3", body);
 }
 
+/// Incident 3 with the Redis project's plan in the same pull request: the staging section shows
+/// the blast radius, the Redis resources that hold the destroyed peering's id.
+#[test]
+fn incident_3_with_the_redis_project_shows_the_blast_radius() {
+    let dir = root().join("examples/incidents/wrong-project-destroys-dev");
+    let (code, body) = markdown(
+        &dir,
+        &[
+            "check",
+            "--atlantis",
+            "atlantis.yaml",
+            "--plan",
+            "rosey-staging=plan.json",
+            "--plan",
+            "redis-shared=redis/plan.json",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_layout(&body);
+    let section = body.find("### ⛔ `rosey-staging`").unwrap();
+    let blast = body.find("#### Blast radius").expect("a blast radius part");
+    assert!(blast > section, "inside the project's section: {body}");
+    assert!(
+        body.contains("`redis-shared` · `aws_route.to_dev` · identity: `id`"),
+        "{body}"
+    );
+    insta::assert_snapshot!("comment_incident_3_blast_radius", body);
+}
+
 #[test]
 fn incident_4_name_collision_replaces_prod() {
     let body = incident("name-collision-replaces-prod", "tsdb-prod");
