@@ -16,6 +16,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BENCH_DIR=${BENCH_DIR:-/tmp/plangate-bench}
 RUNS=${RUNS:-3}
+SHAPES=${SHAPES:-mixed}
 mkdir -p "$BENCH_DIR"
 
 (cd "$ROOT" && cargo build --quiet --release --bin plangate --example genplan --example baseline_parse)
@@ -47,6 +48,28 @@ run_timed() {
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
+# measure_rounds RUNS SPEC...: each SPEC is "NAME|RUNS_OF_IT|CMD ARGS" (words split on spaces).
+# Runs round 1 of every tool, then round 2, ...; prints "NAME wall rss" (medians) per tool.
+measure_rounds() {
+  local runs=$1 round spec name n cmd
+  shift
+  declare -A walls=() rsss=()
+  for ((round = 0; round < runs; round++)); do
+    for spec in "$@"; do
+      IFS='|' read -r name n cmd <<<"$spec"
+      [ "$round" -lt "$n" ] || continue
+      # shellcheck disable=SC2086
+      run_timed $cmd
+      walls[$name]+="$LAST_WALL"$'\n'
+      rsss[$name]+="$LAST_RSS"$'\n'
+    done
+  done
+  for spec in "$@"; do
+    IFS='|' read -r name n cmd <<<"$spec"
+    echo "$name $(printf '%s' "${walls[$name]}" | median) $(printf '%s' "${rsss[$name]}" | median)"
+  done
+}
+
 # measure NAME RUNS CMD...: prints "NAME wall rss" (medians)
 measure() {
   local name=$1 runs=$2 walls="" rsss="" i
@@ -57,6 +80,19 @@ measure() {
     rsss+="$LAST_RSS"$'\n'
   done
   echo "$name $(printf '%s' "$walls" | median) $(printf '%s' "$rsss" | median)"
+}
+
+# The genplan flags of a shape.
+shape_flags() {
+  case $1 in
+    mixed) echo "" ;;
+    half-destroy) echo "--mix no-op=30,create=8,update=12,delete=44,delete-create=3,create-delete=3 --data-percent 0" ;;
+    mass-destroy) echo "--mix no-op=0,create=0,update=0,delete=1,delete-create=0,create-delete=0 --data-percent 0" ;;
+    *)
+      echo "bench: unknown shape $1 (mixed, half-destroy, mass-destroy)" >&2
+      return 2
+      ;;
+  esac
 }
 
 plan_for() {
@@ -71,39 +107,43 @@ plan_for() {
 }
 
 table_header() {
-  echo "| resources | plan MB | tool | wall s (median) | peak RSS MB | RSS / file | MB/s | x baseline |"
-  echo "|---:|---:|---|---:|---:|---:|---:|---:|"
+  echo "| shape | resources | plan MB | tool | wall s (median) | peak RSS MB | RSS / file | MB/s | x baseline |"
+  echo "|---|---:|---:|---|---:|---:|---:|---:|---:|"
 }
 
-row() { # n size_bytes name wall rss base_wall
-  awk -v n="$1" -v size="$2" -v name="$3" -v wall="$4" -v rss="$5" -v base="$6" 'BEGIN {
+row() { # shape n size_bytes name wall rss base_wall
+  awk -v shape="$1" -v n="$2" -v size="$3" -v name="$4" -v wall="$5" -v rss="$6" -v base="$7" 'BEGIN {
     mb = size / 1048576; rmb = rss / 1024
-    printf "| %d | %.1f | %s | %.3f | %.0f | %.2f | %.0f | %.2f |\n", n, mb, name, wall, rmb, rmb / mb, mb / wall, wall / base
+    printf "| %s | %d | %.1f | %s | %.3f | %.0f | %.2f | %.0f | %.2f |\n", shape, n, mb, name, wall, rmb, rmb / mb, mb / wall, wall / base
   }'
 }
 
 bench_sizes() {
   table_header
-  for n in "$@"; do
-    local plan size jq_runs results base_wall
-    plan=$(plan_for "$n")
-    size=$(stat -c %s "$plan")
-    cat "$plan" >/dev/null # warm the page cache
-    jq_runs=${JQ_RUNS:-$([ "$n" -ge 200000 ] && echo 1 || echo "$RUNS")}
-    results=$(
-      cd "$BENCH_DIR"
-      measure baseline "$RUNS" "$BASELINE" "$plan"
-      measure plangate "$RUNS" "$PLANGATE" check --plan "$plan" --env staging --format json
-      measure stream-parse "$RUNS" "$BASELINE" --stream "$plan"
-      measure cat "$RUNS" cat "$plan"
+  local shape flags
+  for shape in $SHAPES; do
+    flags=$(shape_flags "$shape")
+    for n in "$@"; do
+      local plan size jq_runs results base_wall specs
+      plan=$(plan_for "$n" "$flags")
+      size=$(stat -c %s "$plan")
+      cat "$plan" >/dev/null # warm the page cache
+      jq_runs=${JQ_RUNS:-$([ "$n" -ge 200000 ] && echo 1 || echo "$RUNS")}
+      specs=(
+        "baseline|$RUNS|$BASELINE $plan"
+        "plangate|$RUNS|$PLANGATE check --plan $plan --env staging --format json"
+        "stream-parse|$RUNS|$BASELINE --stream $plan"
+        "cat|$RUNS|cat $plan"
+      )
       if [ -z "${SKIP_JQ:-}" ]; then
-        measure jq "$jq_runs" jq -r --arg project_env staging -f "$ROOT/bench/cross_env.jq" "$plan"
+        specs+=("jq|$jq_runs|jq -r --arg project_env staging -f $ROOT/bench/cross_env.jq $plan")
       fi
-    )
-    base_wall=$(echo "$results" | awk '$1 == "baseline" {print $2}')
-    while read -r name wall rss; do
-      row "$n" "$size" "$name" "$wall" "$rss" "$base_wall"
-    done <<<"$results"
+      results=$(cd "$BENCH_DIR" && measure_rounds "$RUNS" "${specs[@]}")
+      base_wall=$(echo "$results" | awk '$1 == "baseline" {print $2}')
+      while read -r name wall rss; do
+        row "$shape" "$n" "$size" "$name" "$wall" "$rss" "$base_wall"
+      done <<<"$results"
+    done
   done
 }
 
