@@ -12,7 +12,14 @@ use std::io::{BufWriter, Write};
 
 const USAGE: &str = "usage: genplan --resources N [--seed S] [--env NAME] [--foreign-env-percent P]
                [--mix no-op=60,create=12,update=14,delete=6,delete-create=4,create-delete=4]
-               [--data-percent P] [--drift-percent P] [--out PATH]";
+               [--data-percent P] [--drift-percent P] [--untagged-percent P] [--accounts]
+               [--out PATH]
+
+--accounts puts each resource in the cloud account of its environment (the one its env tag
+names; untagged resources live in the project's): AWS resources get an ARN with the account ID
+(security groups an owner_id), GCP resources their project and a self_link, and Azure
+resources (added to the mix) an ID under their subscription. bench/accounts.yaml lists those
+accounts per environment.";
 
 /// splitmix64: tiny, deterministic, good enough to vary a synthetic plan.
 #[derive(Clone)]
@@ -113,6 +120,8 @@ enum Tagging {
     Labels,
     /// Kubernetes: `metadata[0].labels`.
     Metadata,
+    /// Azure: a `tags` map only.
+    AzureTags,
 }
 
 struct Kind {
@@ -130,6 +139,47 @@ struct Kind {
 const AWS: &str = "registry.terraform.io/hashicorp/aws";
 const GOOGLE: &str = "registry.terraform.io/hashicorp/google";
 const K8S: &str = "registry.terraform.io/hashicorp/kubernetes";
+const AZURE: &str = "registry.terraform.io/hashicorp/azurerm";
+
+/// Azure kinds, in the mix only with `--accounts` (so that plans without it stay as they were).
+const AZURE_KINDS: &[Kind] = &[
+    Kind {
+        rtype: "azurerm_storage_account",
+        provider: AZURE,
+        tagging: Tagging::AzureTags,
+        attrs: &["name", "location", "account_tier", "account_replication_type"],
+        sensitive: &["primary_access_key"],
+        blocks: &["blob_properties", "network_rules"],
+    },
+    Kind {
+        rtype: "azurerm_linux_virtual_machine",
+        provider: AZURE,
+        tagging: Tagging::AzureTags,
+        attrs: &["name", "location", "size", "admin_username"],
+        sensitive: &["admin_password"],
+        blocks: &["os_disk", "source_image_reference"],
+    },
+];
+
+/// The environments the generator tags with, and each one's AWS account, GCP project and Azure
+/// subscription (the same as bench/accounts.yaml).
+const ACCOUNTS: &[(&str, &str, &str, &str)] = &[
+    ("staging", "444455556666", "orders-stg-4821", "5d8a1f3e-2b7c-4e9a-8f61-0c3b7d2e9a14"),
+    ("production", "111122223333", "orders-prd-1937", "9e2c4b71-6f0a-4d38-b5e2-7a1c9f3d8b60"),
+    ("development", "777788889999", "orders-dev-5502", "2f7b9c18-3d4e-4a61-9c07-e5b8a2d4f6c3"),
+    ("qa", "222233334444", "orders-qa-7710", "c41e8d2a-9b3f-4c75-a0d6-3f2e1b9c7a58"),
+    ("sandbox", "555566667777", "orders-sbx-2264", "7a3d5e9c-1f8b-4e02-b6c4-d9e0a7f2c315"),
+];
+
+/// The environment an env tag value stands for (`stg` is staging, `prod` production).
+fn environment_of(tag: &str) -> &str {
+    match tag {
+        "stg" => "staging",
+        "prod" => "production",
+        "dev" => "development",
+        other => other,
+    }
+}
 
 const KINDS: &[Kind] = &[
     Kind {
@@ -342,6 +392,10 @@ struct Config {
     mix: [(Act, u64); 6],
     data_percent: u64,
     drift_percent: u64,
+    /// Resources without an env tag (of the ones not tagged for another environment).
+    untagged_percent: u64,
+    /// Resources carry the cloud account of their environment.
+    accounts: bool,
     out: Option<String>,
 }
 
@@ -369,7 +423,8 @@ fn module_of(cfg: &Config, i: u64) -> Option<u64> {
     (i >= root).then(|| (i - root) / 50)
 }
 
-fn env_value(rng: &mut Rng, env: &str, foreign_percent: u64) -> Option<String> {
+fn env_value(rng: &mut Rng, cfg: &Config) -> Option<String> {
+    let (env, foreign_percent) = (cfg.env.as_str(), cfg.foreign_percent);
     let roll = rng.below(1000);
     if roll < foreign_percent * 10 {
         let others = ["development", "dev", "production", "prod", "qa"];
@@ -380,7 +435,7 @@ fn env_value(rng: &mut Rng, env: &str, foreign_percent: u64) -> Option<String> {
             pick.into()
         });
     }
-    if roll >= 980 {
+    if roll >= 1000 - cfg.untagged_percent.min(100) * 10 {
         return None; // untagged
     }
     let short = match env {
@@ -434,9 +489,12 @@ fn block(rng: &mut Rng, name: &str) -> V {
     )
 }
 
-fn labels(rng: &mut Rng, cfg: &Config, aws_style: bool) -> V {
+/// A resource's labels, and the environment it lives in (its env tag's, else the project's).
+fn labels(rng: &mut Rng, cfg: &Config, aws_style: bool) -> (V, String) {
     let mut map = Vec::new();
-    if let Some(env) = env_value(rng, &cfg.env, cfg.foreign_percent) {
+    let tag = env_value(rng, cfg);
+    let home = environment_of(tag.as_deref().unwrap_or(&cfg.env)).to_string();
+    if let Some(env) = tag {
         let key = if aws_style {
             ["Environment", "env", "environment"][rng.below(3) as usize]
         } else {
@@ -452,12 +510,53 @@ fn labels(rng: &mut Rng, cfg: &Config, aws_style: bool) -> V {
             V::Str(format!("cc-{}", rng.below(9999))),
         ));
     }
-    V::Obj(map)
+    (V::Obj(map), home)
+}
+
+/// The account attributes of a resource living in `home`'s account (`--accounts`), placed after
+/// its `id`. Derived from the index alone: the random stream stays as without accounts.
+fn account_fields(kind: &Kind, home: &str, i: u64, fields: &mut Vec<(String, V)>) {
+    let Some((_, aws, project, subscription)) = ACCOUNTS.iter().find(|a| a.0 == home) else {
+        return;
+    };
+    let set = |fields: &mut Vec<(String, V)>, key: &str, value: String| {
+        match fields.iter_mut().find(|(k, _)| k == key) {
+            Some((_, v)) => *v = V::Str(value),
+            None => fields.insert(1, (key.to_string(), V::Str(value))),
+        }
+    };
+    match kind.provider {
+        AWS => {
+            let service = kind.rtype.split('_').nth(1).unwrap_or("ec2");
+            let arn = format!("arn:aws:{service}:eu-west-1:{aws}:{}/r-{i:08}", kind.rtype);
+            set(fields, "arn", arn);
+            if kind.attrs.contains(&"owner_id") {
+                set(fields, "owner_id", aws.to_string());
+            }
+        }
+        GOOGLE => {
+            set(fields, "project", project.to_string());
+            let link = format!(
+                "https://www.googleapis.com/compute/v1/projects/{project}/zones/europe-west1-b/instances/r-{i:08}"
+            );
+            set(fields, "self_link", link);
+        }
+        AZURE => {
+            let id = format!(
+                "/subscriptions/{subscription}/resourceGroups/rg-{home}/providers/Microsoft.Compute/{}/r-{i:08}",
+                kind.rtype
+            );
+            set(fields, "id", id);
+        }
+        _ => {}
+    }
 }
 
 fn derive(cfg: &Config, i: u64) -> Resource {
     let mut rng = Rng::new(cfg.seed, i);
-    let kind = &KINDS[rng.below(KINDS.len() as u64) as usize];
+    let extra = if cfg.accounts { AZURE_KINDS.len() } else { 0 };
+    let pick = rng.below((KINDS.len() + extra) as u64) as usize;
+    let kind = KINDS.get(pick).unwrap_or_else(|| &AZURE_KINDS[pick - KINDS.len()]);
     let data = rng.percent(cfg.data_percent);
     let act = if data {
         if rng.percent(30) {
@@ -516,27 +615,39 @@ fn derive(cfg: &Config, i: u64) -> Resource {
         fields.push((s.to_string(), V::Str(format!("secret-{}", rng.word(24)))));
         sensitive.push((s.to_string(), V::Bool(true)));
     }
-    match kind.tagging {
+    let home = match kind.tagging {
         Tagging::Tags => {
-            let tags = labels(&mut rng, cfg, true);
+            let (tags, home) = labels(&mut rng, cfg, true);
             let mut all = tags.clone();
             if let V::Obj(m) = &mut all {
                 m.push(("provisioner".into(), V::Str("default-tags".into())));
             }
             fields.push(("tags".into(), tags));
             fields.push(("tags_all".into(), all));
+            home
         }
-        Tagging::Labels => fields.push(("labels".into(), labels(&mut rng, cfg, false))),
+        Tagging::AzureTags => {
+            let (tags, home) = labels(&mut rng, cfg, true);
+            fields.push(("tags".into(), tags));
+            home
+        }
+        Tagging::Labels => {
+            let (labels, home) = labels(&mut rng, cfg, false);
+            fields.push(("labels".into(), labels));
+            home
+        }
         Tagging::Metadata => {
             let ns = if kind.rtype == "kubernetes_namespace" {
                 format!("{}-{}", cfg.env, rng.word(5))
             } else {
                 format!("ns-{}", rng.word(6))
             };
+            let name = V::Str(format!("{name}-{}", rng.word(5)));
+            let (labels, home) = labels(&mut rng, cfg, false);
             let meta = V::Obj(vec![
-                ("name".into(), V::Str(format!("{name}-{}", rng.word(5)))),
+                ("name".into(), name),
                 ("namespace".into(), V::Str(ns)),
-                ("labels".into(), labels(&mut rng, cfg, false)),
+                ("labels".into(), labels),
                 (
                     "annotations".into(),
                     V::Obj(vec![("owner".into(), V::Str(rng.word(10)))]),
@@ -548,8 +659,9 @@ fn derive(cfg: &Config, i: u64) -> Resource {
                 ),
             ]);
             fields.push(("metadata".into(), V::List(vec![meta])));
+            home
         }
-    }
+    };
     for b in kind.blocks {
         if fields.len() < target || rng.percent(50) {
             fields.push((b.to_string(), block(&mut rng, b)));
@@ -563,6 +675,9 @@ fn derive(cfg: &Config, i: u64) -> Resource {
         f += 1;
     }
 
+    if cfg.accounts {
+        account_fields(kind, &home, i, &mut fields);
+    }
     let before = V::Obj(fields);
     let mut after = before.clone();
     if let V::Obj(m) = &mut after {
@@ -861,6 +976,8 @@ fn parse_args() -> Result<Config, String> {
         mix: parse_mix("")?,
         data_percent: 5,
         drift_percent: 2,
+        untagged_percent: 2,
+        accounts: false,
         out: None,
     };
     let mut args = std::env::args().skip(1);
@@ -878,6 +995,8 @@ fn parse_args() -> Result<Config, String> {
             "--mix" => cfg.mix = parse_mix(&value()?)?,
             "--data-percent" => cfg.data_percent = number(value()?)?,
             "--drift-percent" => cfg.drift_percent = number(value()?)?,
+            "--untagged-percent" => cfg.untagged_percent = number(value()?)?,
+            "--accounts" => cfg.accounts = true,
             "--out" => cfg.out = Some(value()?),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
