@@ -147,7 +147,12 @@ const AZURE_KINDS: &[Kind] = &[
         rtype: "azurerm_storage_account",
         provider: AZURE,
         tagging: Tagging::AzureTags,
-        attrs: &["name", "location", "account_tier", "account_replication_type"],
+        attrs: &[
+            "name",
+            "location",
+            "account_tier",
+            "account_replication_type",
+        ],
         sensitive: &["primary_access_key"],
         blocks: &["blob_properties", "network_rules"],
     },
@@ -164,11 +169,36 @@ const AZURE_KINDS: &[Kind] = &[
 /// The environments the generator tags with, and each one's AWS account, GCP project and Azure
 /// subscription (the same as bench/accounts.yaml).
 const ACCOUNTS: &[(&str, &str, &str, &str)] = &[
-    ("staging", "444455556666", "orders-stg-4821", "5d8a1f3e-2b7c-4e9a-8f61-0c3b7d2e9a14"),
-    ("production", "111122223333", "orders-prd-1937", "9e2c4b71-6f0a-4d38-b5e2-7a1c9f3d8b60"),
-    ("development", "777788889999", "orders-dev-5502", "2f7b9c18-3d4e-4a61-9c07-e5b8a2d4f6c3"),
-    ("qa", "222233334444", "orders-qa-7710", "c41e8d2a-9b3f-4c75-a0d6-3f2e1b9c7a58"),
-    ("sandbox", "555566667777", "orders-sbx-2264", "7a3d5e9c-1f8b-4e02-b6c4-d9e0a7f2c315"),
+    (
+        "staging",
+        "444455556666",
+        "orders-stg-4821",
+        "5d8a1f3e-2b7c-4e9a-8f61-0c3b7d2e9a14",
+    ),
+    (
+        "production",
+        "111122223333",
+        "orders-prd-1937",
+        "9e2c4b71-6f0a-4d38-b5e2-7a1c9f3d8b60",
+    ),
+    (
+        "development",
+        "777788889999",
+        "orders-dev-5502",
+        "2f7b9c18-3d4e-4a61-9c07-e5b8a2d4f6c3",
+    ),
+    (
+        "qa",
+        "222233334444",
+        "orders-qa-7710",
+        "c41e8d2a-9b3f-4c75-a0d6-3f2e1b9c7a58",
+    ),
+    (
+        "sandbox",
+        "555566667777",
+        "orders-sbx-2264",
+        "7a3d5e9c-1f8b-4e02-b6c4-d9e0a7f2c315",
+    ),
 ];
 
 /// The environment an env tag value stands for (`stg` is staging, `prod` production).
@@ -519,11 +549,12 @@ fn account_fields(kind: &Kind, home: &str, i: u64, fields: &mut Vec<(String, V)>
     let Some((_, aws, project, subscription)) = ACCOUNTS.iter().find(|a| a.0 == home) else {
         return;
     };
-    let set = |fields: &mut Vec<(String, V)>, key: &str, value: String| {
-        match fields.iter_mut().find(|(k, _)| k == key) {
-            Some((_, v)) => *v = V::Str(value),
-            None => fields.insert(1, (key.to_string(), V::Str(value))),
-        }
+    let set = |fields: &mut Vec<(String, V)>, key: &str, value: String| match fields
+        .iter_mut()
+        .find(|(k, _)| k == key)
+    {
+        Some((_, v)) => *v = V::Str(value),
+        None => fields.insert(1, (key.to_string(), V::Str(value))),
     };
     match kind.provider {
         AWS => {
@@ -556,7 +587,9 @@ fn derive(cfg: &Config, i: u64) -> Resource {
     let mut rng = Rng::new(cfg.seed, i);
     let extra = if cfg.accounts { AZURE_KINDS.len() } else { 0 };
     let pick = rng.below((KINDS.len() + extra) as u64) as usize;
-    let kind = KINDS.get(pick).unwrap_or_else(|| &AZURE_KINDS[pick - KINDS.len()]);
+    let kind = KINDS
+        .get(pick)
+        .unwrap_or_else(|| &AZURE_KINDS[pick - KINDS.len()]);
     let data = rng.percent(cfg.data_percent);
     let act = if data {
         if rng.percent(30) {
