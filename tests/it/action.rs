@@ -247,6 +247,8 @@ fn more_than_ten_findings_of_a_level_are_not_all_annotated() {
     let action = Action::new();
     let mut inputs = Vec::new();
     let mut spec = Vec::new();
+    // Twelve projects given one plan: each has a cross-env-destroy and a shared-resource error
+    // (the same objects in twelve states), 24 in all.
     for i in 0..12 {
         spec.push(format!("app-staging-{i}={}", fixture("block")));
     }
@@ -262,7 +264,7 @@ fn more_than_ten_findings_of_a_level_are_not_all_annotated() {
         10
     );
     assert!(
-        o.stdout.contains("::notice title=plangate::2 more errors"),
+        o.stdout.contains("::notice title=plangate::14 more errors"),
         "{}",
         o.stdout
     );

@@ -192,9 +192,22 @@ fn several_projects_are_checked_together() {
         verdicts.contains(&("rosey-staging".into(), "block".into())),
         "{verdicts:?}"
     );
+    // One plan given to both projects: the same objects are in two states, so the dev
+    // project, whose own teardown is declared, is blocked by shared-resource alone.
     assert!(
-        verdicts.contains(&("rosey-dev".into(), "warn".into())),
+        verdicts.contains(&("rosey-dev".into(), "block".into())),
         "{verdicts:?}"
+    );
+    let dev_denies: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["project"] == "rosey-dev" && f["level"] == "deny")
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        !dev_denies.is_empty() && dev_denies.iter().all(|r| *r == "shared-resource"),
+        "{dev_denies:?}"
     );
 }
 
