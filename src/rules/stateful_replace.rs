@@ -9,8 +9,12 @@ use crate::model::policy::Policy;
 pub struct StatefulReplace;
 
 /// The stateful types in force: [`STATEFUL_TYPES`] and the policy's `stateful-types`. Shared
-/// by `stateful-replace` and `stateful-destroy`.
-pub struct StatefulTypes(Vec<globset::GlobMatcher>);
+/// by `stateful-replace` and `stateful-destroy`. A plan has few distinct types and, on a mass
+/// destroy, tens of thousands of resources: each type is matched against the globs once.
+pub struct StatefulTypes {
+    globs: Vec<globset::GlobMatcher>,
+    seen: std::cell::RefCell<std::collections::HashMap<String, bool>>,
+}
 
 impl StatefulTypes {
     pub fn of(policy: &Policy) -> StatefulTypes {
@@ -18,11 +22,21 @@ impl StatefulTypes {
             .iter()
             .copied()
             .chain(policy.extra_stateful_types.iter().map(String::as_str));
-        StatefulTypes(patterns.filter_map(|t| glob(t).ok()).collect())
+        StatefulTypes {
+            globs: patterns.filter_map(|t| glob(t).ok()).collect(),
+            seen: Default::default(),
+        }
     }
 
     pub fn matches(&self, resource_type: &str) -> bool {
-        self.0.iter().any(|g| g.is_match(resource_type))
+        if let Some(&known) = self.seen.borrow().get(resource_type) {
+            return known;
+        }
+        let stateful = self.globs.iter().any(|g| g.is_match(resource_type));
+        self.seen
+            .borrow_mut()
+            .insert(resource_type.to_string(), stateful);
+        stateful
     }
 }
 
@@ -223,5 +237,29 @@ pub fn reason_meaning(reason: &str) -> String {
         "delete_because_each_key" => "its key left the for_each collection".into(),
         "delete_because_no_move_target" => "a moved block points at nothing".into(),
         other => other.replace('_', " "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_type_matched_again_gets_the_same_answer() {
+        let policy = crate::pipeline::parse_policy(
+            "stateful-types: [\"mongodbatlas_*\"]\n",
+            std::path::Path::new("policy.yaml"),
+        )
+        .unwrap();
+        let stateful = StatefulTypes::of(&policy);
+        for _ in 0..2 {
+            assert!(stateful.matches("aws_db_instance"));
+            assert!(stateful.matches("mongodbatlas_cluster"));
+            assert!(!stateful.matches("aws_iam_role"));
+            assert!(!stateful.matches("mongodbatlas"));
+        }
+        let builtin = StatefulTypes::of(&crate::pipeline::builtin_policy());
+        assert!(!builtin.matches("mongodbatlas_cluster"));
+        assert!(builtin.matches("aws_db_instance"));
     }
 }
