@@ -10,6 +10,7 @@ pub mod dependents;
 pub mod environment;
 pub mod finding;
 pub mod intent;
+pub mod json_scan;
 pub mod level;
 pub mod plan;
 pub mod policy;

@@ -1,11 +1,9 @@
 //! Projects (an Atlantis project, or the one project of a local run) with their environments,
 //! and a project's plan prepared for the rules.
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -14,6 +12,7 @@ use crate::model::change::ResourceChange;
 use crate::model::environment::{
     EnvironmentOrigin, ProjectEnvironment, ResourceEnvironment, WORKLOAD_ATTRIBUTES,
 };
+use crate::model::json_scan;
 use crate::model::plan::Plan;
 use crate::model::policy::Policy;
 use crate::{Error, Position, Result};
@@ -176,77 +175,30 @@ impl PriorAttributes {
         }
     }
 
-    /// Parse prior values (or their sensitivity marks) keeping only these attributes.
+    /// Parse prior values (or their sensitivity marks) keeping only these attributes. A
+    /// boolean (`true` marks a whole value sensitive) is kept; any other value that is not an
+    /// object becomes `null`, which is what the rules make of it anyway: they look attributes
+    /// up by name. The attributes no rule reads (often most of a resource, on a mass destroy
+    /// most of the plan) are stepped over by [`json_scan`], never parsed.
     pub fn prune(&self, raw: &RawValue) -> serde_json::Result<Value> {
-        let mut de = serde_json::Deserializer::from_str(raw.get());
-        let value = Pruned(self).deserialize(&mut de)?;
-        de.end()?;
-        Ok(value)
-    }
-}
-
-/// Deserializes an object keeping the attributes of a [`PriorAttributes`]. A boolean (`true`
-/// marks a whole value sensitive) is kept; any other value that is not an object becomes
-/// `null`, which is what the rules make of it anyway: they look attributes up by name.
-struct Pruned<'k>(&'k PriorAttributes);
-
-impl<'de> DeserializeSeed<'de> for Pruned<'_> {
-    type Value = Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Pruned<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("prior values")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let text = raw.get();
+        let Some(entries) = json_scan::object_entries(text) else {
+            return Ok(match text.trim() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => Value::Null,
+            });
+        };
         let mut kept = serde_json::Map::new();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if self.0.read.contains(key.as_ref()) {
-                kept.insert(key.into_owned(), map.next_value::<Value>()?);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-                if self.0.present.contains(key.as_ref()) {
-                    kept.insert(key.into_owned(), Value::Null);
-                }
+        for entry in entries {
+            let (key, value) = entry.map_err(serde::de::Error::custom)?;
+            if self.read.contains(key.as_ref()) {
+                kept.insert(key.into_owned(), serde_json::from_str(value)?);
+            } else if self.present.contains(key.as_ref()) {
+                kept.insert(key.into_owned(), Value::Null);
             }
         }
         Ok(Value::Object(kept))
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Value::Null)
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<Value, E> {
-        Ok(Value::Null)
     }
 }
 
@@ -423,8 +375,31 @@ mod tests {
         assert_eq!(pruned["arn"], json!("arn:aws:rds:x"));
     }
 
+    /// What pruning keeps, worked out from the whole parsed value.
+    fn keep_by_parsing(attributes: &PriorAttributes, whole: &Value) -> Value {
+        match whole {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .filter_map(|(k, v)| {
+                        if attributes.read.contains(k) {
+                            Some((k.clone(), v.clone()))
+                        } else {
+                            attributes
+                                .present
+                                .contains(k)
+                                .then(|| (k.clone(), Value::Null))
+                        }
+                    })
+                    .collect(),
+            ),
+            Value::Bool(b) => Value::Bool(*b),
+            _ => Value::Null,
+        }
+    }
+
     /// On every plan at hand (fixtures, and the shared corpus when present), a destroyed
-    /// resource's environment read from pruned prior values is the one read from all of them.
+    /// resource's pruned prior values are what parsing them whole and keeping the attributes
+    /// gives, and the environment read from them is the one read from all of them.
     #[test]
     fn pruned_prior_values_give_the_same_environment_as_whole_ones() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -466,6 +441,12 @@ mod tests {
                     .before_sensitive
                     .map(|s| serde_json::from_str(s.get()).unwrap());
                 let pruned = attributes.prune(before).unwrap();
+                assert_eq!(
+                    pruned,
+                    keep_by_parsing(&attributes, &whole),
+                    "{}",
+                    change.address
+                );
                 let pruned_sensitive = change
                     .before_sensitive
                     .map(|s| attributes.prune(s).unwrap());
