@@ -3,7 +3,7 @@
 //! matching of configuration addresses (`module.net.aws_subnet.private`, no instance keys) to
 //! the resource instances of a plan (`module.net["a"].aws_subnet.private[2]`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -214,49 +214,56 @@ pub fn in_plan(
     edges: &[ConfigEdge],
     destroyed: &[usize],
 ) -> BTreeMap<usize, Vec<Dependent>> {
-    let mut by_config: BTreeMap<String, Vec<(usize, InstanceAddress)>> = BTreeMap::new();
-    for (i, change) in plan.changes.iter().enumerate() {
-        if let Some(parsed) = change
-            .is_managed()
-            .then(|| InstanceAddress::parse(&change.address))
-            .flatten()
-        {
-            by_config
-                .entry(parsed.config_address())
-                .or_default()
-                .push((i, parsed));
+    let mut out = BTreeMap::new();
+    if edges.is_empty() && plan.prior_depends_on.is_empty() {
+        return out;
+    }
+    // Every managed instance's address is taken apart once: a mass destroy asks for each.
+    let parsed: Vec<Option<InstanceAddress>> = plan
+        .changes
+        .iter()
+        .map(|c| {
+            c.is_managed()
+                .then(|| InstanceAddress::parse(&c.address))
+                .flatten()
+        })
+        .collect();
+    let configs: Vec<Option<String>> = parsed
+        .iter()
+        .map(|p| p.as_ref().map(InstanceAddress::config_address))
+        .collect();
+    let mut by_config: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, config) in configs.iter().enumerate() {
+        if let Some(config) = config {
+            by_config.entry(config).or_default().push(i);
         }
     }
-    let mut by_dependency: BTreeMap<&str, Vec<&ConfigEdge>> = BTreeMap::new();
+    let mut by_dependency: HashMap<&str, Vec<&ConfigEdge>> = HashMap::new();
     let mut known_pairs: BTreeSet<(&str, &str)> = BTreeSet::new();
     for e in edges {
         by_dependency.entry(&e.dependency).or_default().push(e);
         known_pairs.insert((&e.dependent, &e.dependency));
     }
-    let surviving: BTreeMap<&str, bool> = plan
-        .changes
-        .iter()
-        .filter(|c| c.deposed.is_none())
-        .map(|c| (c.address.as_ref(), survives(c)))
-        .collect();
-    let mut out = BTreeMap::new();
+    let state = StateIndex::new(plan, known_pairs);
     for &index in destroyed {
-        let Some(gone) = InstanceAddress::parse(&plan.changes[index].address) else {
+        let (Some(gone), Some(config)) = (&parsed[index], &configs[index]) else {
             continue;
         };
-        let config = gone.config_address();
         let mut found: BTreeMap<String, Via> = BTreeMap::new();
         for edge in by_dependency.get(config.as_str()).into_iter().flatten() {
-            for (j, candidate) in by_config.get(&edge.dependent).into_iter().flatten() {
-                if *j != index && survives(&plan.changes[*j]) && edge.reaches(candidate, &gone) {
+            for &j in by_config.get(edge.dependent.as_str()).into_iter().flatten() {
+                let Some(candidate) = &parsed[j] else {
+                    continue;
+                };
+                if j != index && survives(&plan.changes[j]) && edge.reaches(candidate, gone) {
                     let via = found
-                        .entry(plan.changes[*j].address.to_string())
+                        .entry(plan.changes[j].address.to_string())
                         .or_insert(edge.via);
                     *via = (*via).min(edge.via);
                 }
             }
         }
-        for address in from_state(plan, &config, &gone, &surviving, &known_pairs) {
+        for address in state.dependents(config, gone) {
             found.entry(address).or_insert(Via::PriorStateDependsOn);
         }
         found.remove(plan.changes[index].address.as_ref());
@@ -277,34 +284,76 @@ pub fn in_plan(
     out
 }
 
-/// The instances whose prior state records a dependency on `config` (the configuration
-/// address of the destroyed instance `gone`) that the configuration does not already decide.
-fn from_state(
-    plan: &Plan<'_>,
-    config: &str,
-    gone: &InstanceAddress,
-    surviving: &BTreeMap<&str, bool>,
-    known_pairs: &BTreeSet<(&str, &str)>,
-) -> Vec<String> {
-    let mut out = Vec::new();
-    for state in &plan.prior_depends_on {
-        if !state.depends_on.iter().any(|d| d == config)
-            || surviving.get(state.address.as_ref()) == Some(&false)
-        {
-            continue;
+/// The prior state's `depends_on`, indexed by what is depended on, with each instance's
+/// address taken apart once.
+struct StateIndex<'p> {
+    /// Configuration address depended on -> (instance address, index into `parsed`) of each
+    /// instance that records it.
+    by_dependency: HashMap<&'p str, Vec<(&'p str, usize)>>,
+    /// Each instance's address taken apart, with its configuration address.
+    parsed: Vec<Option<(InstanceAddress, String)>>,
+    /// Instances the plan deletes or forgets (not deposed objects).
+    gone: BTreeSet<&'p str>,
+    known_pairs: BTreeSet<(&'p str, &'p str)>,
+}
+
+impl<'p> StateIndex<'p> {
+    fn new(plan: &'p Plan<'_>, known_pairs: BTreeSet<(&'p str, &'p str)>) -> StateIndex<'p> {
+        let mut by_dependency: HashMap<&str, Vec<(&str, usize)>> = HashMap::new();
+        let mut parsed = Vec::with_capacity(plan.prior_depends_on.len());
+        for (i, state) in plan.prior_depends_on.iter().enumerate() {
+            let mut seen = BTreeSet::new();
+            for dependency in &state.depends_on {
+                if seen.insert(dependency.as_ref()) {
+                    by_dependency
+                        .entry(dependency.as_ref())
+                        .or_default()
+                        .push((state.address.as_ref(), i));
+                }
+            }
+            parsed.push(InstanceAddress::parse(&state.address).map(|a| {
+                let config = a.config_address();
+                (a, config)
+            }));
         }
-        let Some(candidate) = InstanceAddress::parse(&state.address) else {
-            continue;
+        let gone = if plan.prior_depends_on.is_empty() {
+            BTreeSet::new()
+        } else {
+            plan.changes
+                .iter()
+                .filter(|c| c.deposed.is_none() && !survives(c))
+                .map(|c| c.address.as_ref())
+                .collect()
         };
-        let dependent = candidate.config_address();
-        if known_pairs.contains(&(dependent.as_str(), config))
-            || !same_module_instances(&candidate, gone)
-        {
-            continue;
+        StateIndex {
+            by_dependency,
+            parsed,
+            gone,
+            known_pairs,
         }
-        out.push(state.address.to_string());
     }
-    out
+
+    /// The instances whose prior state records a dependency on `config` (the configuration
+    /// address of the destroyed instance `gone`) that the configuration does not already
+    /// decide.
+    fn dependents(&self, config: &str, gone: &InstanceAddress) -> Vec<String> {
+        let mut out = Vec::new();
+        for &(address, i) in self.by_dependency.get(config).into_iter().flatten() {
+            if self.gone.contains(address) {
+                continue;
+            }
+            let Some((candidate, dependent)) = &self.parsed[i] else {
+                continue;
+            };
+            if self.known_pairs.contains(&(dependent.as_str(), config))
+                || !same_module_instances(candidate, gone)
+            {
+                continue;
+            }
+            out.push(address.to_string());
+        }
+        out
+    }
 }
 
 /// Two instances whose configuration shares module calls sit in one instance of each shared
