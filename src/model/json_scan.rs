@@ -39,33 +39,48 @@ fn string_end(text: &[u8], mut at: usize) -> Result<usize, NotJson> {
     }
 }
 
+/// What a container scan stops at: 1 a quote, 2 an opening bracket, 3 a closing one.
+const STOPS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    table[b'"' as usize] = 1;
+    table[b'{' as usize] = 2;
+    table[b'[' as usize] = 2;
+    table[b'}' as usize] = 3;
+    table[b']' as usize] = 3;
+    table
+};
+
+/// `at` is an opening bracket: the offset just past the bracket that closes it. One table
+/// lookup per byte between strings; strings are stepped over with `memchr`.
+fn container_end(text: &[u8], at: usize) -> Result<usize, NotJson> {
+    let mut depth = 0usize;
+    let mut i = at;
+    while i < text.len() {
+        match STOPS[text[i] as usize] {
+            0 => i += 1,
+            1 => i = string_end(text, i + 1)?,
+            2 => {
+                depth += 1;
+                i += 1;
+            }
+            _ => {
+                depth -= 1;
+                i += 1;
+                if depth == 0 {
+                    return Ok(i);
+                }
+            }
+        }
+    }
+    Err(NotJson { offset: text.len() })
+}
+
 /// The offset just past the value that starts at `at` (after any whitespace).
 pub fn value_end(text: &[u8], at: usize) -> Result<usize, NotJson> {
     let at = skip_space(text, at);
     match text.get(at) {
         Some(b'"') => string_end(text, at + 1),
-        Some(b'{' | b'[') => {
-            let mut depth = 0usize;
-            let mut i = at;
-            while let Some(&byte) = text.get(i) {
-                match byte {
-                    b'"' => {
-                        i = string_end(text, i + 1)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Ok(i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-            Err(NotJson { offset: text.len() })
-        }
+        Some(b'{' | b'[') => container_end(text, at),
         Some(b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
             let mut i = at + 1;
             while let Some(byte) = text.get(i) {

@@ -137,11 +137,42 @@ pub struct DestroyedResource {
 /// sets: a key is looked up with a few comparisons, no hashing.
 #[derive(Debug, Clone)]
 pub struct PriorAttributes {
-    read: BTreeSet<String>,
+    read: Names,
     /// Attributes only tested for presence: kept as `null`.
-    present: BTreeSet<String>,
+    present: Names,
     /// What stays in [`DestroyedResource::before`] once the environment is read.
-    protected: BTreeSet<String>,
+    protected: Names,
+}
+
+/// A fixed set of attribute names, looked up by length first: a resource has tens of
+/// attributes, every one is looked up, and most lengths hold one or two names of the set.
+#[derive(Debug, Clone, Default)]
+struct Names {
+    by_len: Vec<Vec<String>>,
+}
+
+impl Names {
+    fn contains(&self, name: &str) -> bool {
+        self.by_len
+            .get(name.len())
+            .is_some_and(|names| names.iter().any(|n| n == name))
+    }
+}
+
+impl FromIterator<String> for Names {
+    fn from_iter<I: IntoIterator<Item = String>>(names: I) -> Names {
+        let mut set = Names::default();
+        for name in names {
+            if set.contains(&name) {
+                continue;
+            }
+            if set.by_len.len() <= name.len() {
+                set.by_len.resize(name.len() + 1, Vec::new());
+            }
+            set.by_len[name.len()].push(name);
+        }
+        set
+    }
 }
 
 impl PriorAttributes {
@@ -169,9 +200,9 @@ impl PriorAttributes {
             .map(|k| k.to_string())
             .collect();
         PriorAttributes {
-            read,
+            read: read.into_iter().collect(),
             present,
-            protected,
+            protected: protected.into_iter().collect(),
         }
     }
 
@@ -251,9 +282,12 @@ impl<'a> ProjectPlan<'a> {
                     )
                 })
         };
-        let mut destroyed = Vec::new();
+        let destroys =
+            |change: &ResourceChange<'_>| change.is_managed() && change.action.destroys();
+        // Counted first: on a mass destroy a growing vector would hold twice what it needs.
+        let mut destroyed = Vec::with_capacity(plan.changes.iter().filter(|c| destroys(c)).count());
         for (index, change) in plan.changes.iter().enumerate() {
-            if !(change.is_managed() && change.action.destroys()) {
+            if !destroys(change) {
                 continue;
             }
             let mut before = read(change, change.before, "change.before")?.unwrap_or(Value::Null);
