@@ -36,6 +36,14 @@ impl Formatter for Escaping {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // Most text holds none of them: a C0 control or DEL is a byte below 0x20 or 0x7f, a C1
+        // control starts with 0xc2, and the bidirectional controls with 0xe2.
+        if !fragment
+            .bytes()
+            .any(|b| b < 0x20 || b == 0x7f || b == 0xc2 || b == 0xe2)
+        {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut rest = fragment;
         while let Some((i, c)) = rest.char_indices().find(|(_, c)| {
             c.is_control()
@@ -89,6 +97,25 @@ impl Formatter for Escaping {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_control_is_escaped_and_nothing_else() {
+        // Every character up to U+2FFF, alone and inside text: escaped exactly when it is a
+        // control or a bidirectional control, whatever bytes it is written with.
+        for code in 0..0x3000u32 {
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
+            let out = to_json(&format!("a{c}€")).unwrap();
+            let out = out.trim_end_matches('\n');
+            let escaped = c.is_control()
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c);
+            assert_eq!(!out.contains(c), escaped, "U+{code:04X}: {out}");
+            let back: String = serde_json::from_str(&out).unwrap();
+            assert_eq!(back, format!("a{c}€"));
+        }
+    }
 
     #[test]
     fn controls_are_escaped_and_the_text_is_unchanged() {
