@@ -7,6 +7,7 @@
 #   bench/run.sh                     # 1000 10000 50000 200000 resources, 3 runs each
 #   RUNS=5 bench/run.sh 10000 50000  # chosen sizes
 #   bench/run.sh --render            # rendering 25k/50k/100k findings (text, json, markdown)
+#   bench/run.sh --context           # the blast radius: a 50k plan and four 50k context states
 #
 # Environment: RUNS (3), JQ_RUNS (RUNS, 1 from 200k resources), BENCH_DIR (/tmp/plangate-bench),
 # CARGO_TARGET_DIR, SKIP_JQ=1. Needs /usr/bin/time (apt-get install time) and jq.
@@ -19,9 +20,10 @@ RUNS=${RUNS:-3}
 SHAPES=${SHAPES:-mixed}
 mkdir -p "$BENCH_DIR"
 
-(cd "$ROOT" && cargo build --quiet --release --bin plangate --example genplan --example baseline_parse)
+(cd "$ROOT" && cargo build --quiet --release --bin plangate --example genplan --example gencontext --example baseline_parse)
 PLANGATE=$TARGET/release/plangate
 GENPLAN=$TARGET/release/examples/genplan
+GENCONTEXT=$TARGET/release/examples/gencontext
 BASELINE=$TARGET/release/examples/baseline_parse
 for tool in /usr/bin/time jq; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 2; }
@@ -164,9 +166,53 @@ bench_render() {
   done
 }
 
+# The cross-project pass (DESIGN 13): a plan of N resources deleting 6% of them (3,000 of 50k),
+# checked alone and with four --context states of N resources each, 300 of whose resources name
+# something the plan destroys; beside them, cat of the four states (reading their bytes once).
+bench_context() {
+  local n=${1:-50000} plan k file mapped results check with cat_all
+  local contexts=() files=()
+  plan=$(plan_for "$n" "--mix no-op=80,create=6,update=8,delete=6,delete-create=0,create-delete=0")
+  mapped=$(stat -c %s "$plan")
+  for k in 1 2 3 4; do
+    file=$BENCH_DIR/context-$n-$k.json
+    if [ ! -s "$file" ]; then
+      "$GENCONTEXT" --plan "$plan" --resources "$n" --project "$k" --dependents 300 --out "$file.tmp"
+      mv "$file.tmp" "$file"
+    fi
+    contexts+=(--context "ctx-$k=$file")
+    files+=("$file")
+    mapped=$((mapped + $(stat -c %s "$file")))
+  done
+  cat "$plan" "${files[@]}" >/dev/null # warm the page cache
+  results=$(cd "$BENCH_DIR" && measure_rounds "$RUNS" \
+    "check|$RUNS|$PLANGATE check --plan $plan --env staging --format json" \
+    "check-context|$RUNS|$PLANGATE check --plan $plan --env staging --format json ${contexts[*]}" \
+    "cat-contexts|$RUNS|cat ${files[*]}")
+  (cd "$BENCH_DIR" && "$PLANGATE" check --plan "$plan" --env staging --format json "${contexts[@]}" >"$BENCH_DIR/context.json" || true)
+  check=$(echo "$results" | awk '$1 == "check" {print $2}')
+  cat_all=$(echo "$results" | awk '$1 == "cat-contexts" {print $2}')
+  with=$(echo "$results" | awk '$1 == "check-context" {print $2}')
+  echo "| run | wall s (median) | peak RSS MB | bytes mapped MB | RSS / mapped |"
+  echo "|---|---:|---:|---:|---:|"
+  while read -r name wall rss; do
+    awk -v name="$name" -v wall="$wall" -v rss="$rss" -v mapped="$mapped" -v plan="$(stat -c %s "$plan")" 'BEGIN {
+      m = (name == "check") ? plan : (name == "cat-contexts" ? mapped - plan : mapped)
+      printf "| %s | %.3f | %.0f | %.0f | %.2f |\n", name, wall, rss / 1024, m / 1048576, rss / 1024 / (m / 1048576)
+    }'
+  done <<<"$results"
+  awk -v c="$check" -v w="$with" -v r="$cat_all" 'BEGIN {
+    printf "\ncheck-context / (check + cat-contexts) = %.2f\n", w / (c + r)
+  }'
+  echo "dependents-at-risk findings: $(jq '[.findings[] | select(.rule == "dependents-at-risk")] | length' "$BENCH_DIR/context.json" 2>/dev/null || echo "?")"
+}
+
 echo "plangate $("$PLANGATE" --version | awk '{print $2}'), $(nproc) cores, $(uname -sm), runs=$RUNS"
 if [ "${1:-}" = "--render" ]; then
   bench_render
+elif [ "${1:-}" = "--context" ]; then
+  shift
+  bench_context "$@"
 else
   if [ $# -eq 0 ]; then set -- 1000 10000 50000 200000; fi
   bench_sizes "$@"
