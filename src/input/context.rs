@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -358,8 +358,6 @@ impl<'de> Deserialize<'de> for Scalar {
 pub struct IdentitySearch {
     matcher: Option<AhoCorasick>,
     lengths: Vec<usize>,
-    /// For each pattern, the shorter patterns it starts with: where it occurs, they do too.
-    prefixes: Vec<Vec<usize>>,
 }
 
 /// A whole-word occurrence of pattern `pattern` at byte `offset` of an input.
@@ -372,69 +370,42 @@ pub struct Hit {
 impl IdentitySearch {
     /// `patterns` are distinct, already [`searchable`] values.
     pub fn new(patterns: &[String]) -> IdentitySearch {
-        // Leftmost-longest, not overlapping: that search skips ahead with a prefilter and
-        // needs no DFA built over thousands of patterns; `scan` recovers every overlap.
         let matcher = (!patterns.is_empty())
             .then(|| {
                 AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostLongest)
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(patterns)
+                    .or_else(|_| AhoCorasick::builder().build(patterns))
                     .ok()
             })
             .flatten();
-        let index: std::collections::HashMap<&str, usize> = patterns
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.as_str(), i))
-            .collect();
-        let prefixes = patterns
-            .iter()
-            .map(|p| {
-                (1..p.len())
-                    .filter(|&end| p.is_char_boundary(end))
-                    .filter_map(|end| index.get(&p[..end]).copied())
-                    .collect()
-            })
-            .collect();
         IdentitySearch {
             matcher,
             lengths: patterns.iter().map(String::len).collect(),
-            prefixes,
         }
     }
 
     /// Every whole-word occurrence in `text`, in one pass. A value counts as a word when the
     /// bytes beside it are not letters, digits, `-` or `_`: `vpc-0dev` is not in `vpc-0dev2`.
-    /// Each search finds the leftmost place where a pattern starts, with the longest pattern
-    /// there; the shorter ones that start there are its prefixes, and the next search starts
-    /// one byte further on. So every (pattern, place) is found, overlaps included.
     pub fn scan(&self, text: &[u8]) -> Vec<Hit> {
         let Some(matcher) = &self.matcher else {
             return Vec::new();
         };
         let word = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
-        let whole = |start: usize, end: usize| {
-            let before = start.checked_sub(1).map(|i| text[i]);
-            !before.is_some_and(word) && !text.get(end).copied().is_some_and(word)
-        };
-        let mut out = Vec::new();
-        let mut at = 0;
-        while at < text.len() {
-            let Some(m) = matcher.find(aho_corasick::Input::new(text).span(at..text.len())) else {
-                break;
-            };
-            let longest = m.pattern().as_usize();
-            for pattern in std::iter::once(longest).chain(self.prefixes[longest].iter().copied()) {
-                if whole(m.start(), m.start() + self.lengths[pattern]) {
-                    out.push(Hit {
-                        pattern,
-                        offset: m.start(),
-                    });
-                }
-            }
-            at = m.start() + 1;
-        }
-        out
+        matcher
+            .find_overlapping_iter(text)
+            .filter(|m| {
+                let before = m.start().checked_sub(1).map(|i| text[i]);
+                let after = text.get(m.end()).copied();
+                !before.is_some_and(word) && !after.is_some_and(word)
+            })
+            .map(|m| Hit {
+                pattern: m.pattern().as_usize(),
+                offset: m.start(),
+            })
+            .filter(|h| self.lengths.get(h.pattern).is_some())
+            .collect()
     }
 }
 
@@ -459,56 +430,6 @@ mod tests {
         assert_eq!(hits.len(), 2, "{hits:?}");
         assert_eq!(hits[0].pattern, 0);
         assert_eq!(hits[1].pattern, 1);
-    }
-
-    /// The same hits as an overlapping search over every pattern, on texts full of
-    /// overlapping, nested and adjacent identities.
-    #[test]
-    fn every_overlap_is_found_as_an_overlapping_search_finds_it() {
-        let patterns: Vec<String> = [
-            "vpc-0dev1",
-            "vpc-0dev1/sub",
-            "vpc-0dev12",
-            "arn:aws:ec2:x:vpc/vpc-0dev1",
-            "0dev1/sub-9",
-            "pcx-12345678",
-            "pcx-1234567",
-            "sub-9",
-        ]
-        .map(String::from)
-        .to_vec();
-        let search = IdentitySearch::new(&patterns);
-        let overlapping = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .unwrap();
-        let texts = [
-            r#"{"a":"arn:aws:ec2:x:vpc/vpc-0dev1/sub-9","b":"vpc-0dev12 pcx-12345678"}"#,
-            "vpc-0dev1vpc-0dev1/sub pcx-1234567 pcx-12345678x sub-9/sub-9",
-            "arn:aws:ec2:x:vpc/vpc-0dev1",
-            "",
-            "no identity at all",
-        ];
-        for text in texts {
-            let text = text.as_bytes();
-            let word = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
-            let mut want: Vec<(usize, usize)> = overlapping
-                .find_overlapping_iter(text)
-                .filter(|m| {
-                    let before = m.start().checked_sub(1).map(|i| text[i]);
-                    !before.is_some_and(word) && !text.get(m.end()).copied().is_some_and(word)
-                })
-                .map(|m| (m.pattern().as_usize(), m.start()))
-                .collect();
-            let mut got: Vec<(usize, usize)> = search
-                .scan(text)
-                .iter()
-                .map(|h| (h.pattern, h.offset))
-                .collect();
-            want.sort_unstable();
-            got.sort_unstable();
-            assert_eq!(got, want, "{}", String::from_utf8_lossy(text));
-        }
     }
 
     #[test]
