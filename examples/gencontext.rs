@@ -136,7 +136,7 @@ fn resource(cfg: &Config, rng: &mut Rng, i: usize, named: Option<&str>, out: &mu
                 let _ = write!(out, ",\"attr_{a}\":{}", rng.next() % 100_000);
             }
             1 => {
-                let _ = write!(out, ",\"attr_{a}\":{}", rng.next() % 2 == 0);
+                let _ = write!(out, ",\"attr_{a}\":{}", rng.next().is_multiple_of(2));
             }
             _ => {
                 let len = 8 + (rng.next() % 40) as usize;
@@ -168,8 +168,8 @@ fn run(cfg: &Config) -> Result<(), String> {
             buf.push(',');
         }
         // Each context names a different stretch of the destroyed identities.
-        let named =
-            (!identities.is_empty() && i % stride == 0 && i / stride < dependents).then(|| {
+        let named = (!identities.is_empty() && i.is_multiple_of(stride) && i / stride < dependents)
+            .then(|| {
                 let at = (i / stride + cfg.project as usize * dependents) % identities.len();
                 identities[at].as_str()
             });

@@ -10,11 +10,12 @@ use serde_json::Value;
 use crate::model::atlantis::AtlantisProject;
 use crate::model::change::ResourceChange;
 use crate::model::environment::{
-    EnvironmentOrigin, ProjectEnvironment, ResourceEnvironment, WORKLOAD_ATTRIBUTES,
+    lookup, sensitive_at, EnvironmentOrigin, ProjectEnvironment, ResourceEnvironment,
+    WORKLOAD_ATTRIBUTES,
 };
 use crate::model::json_scan;
 use crate::model::plan::Plan;
-use crate::model::policy::Policy;
+use crate::model::policy::{Policy, ProtectedMatcher, IDENTITY_ATTRIBUTES};
 use crate::{Error, Position, Result};
 
 /// One Terraform root module + workspace that a plan belongs to.
@@ -114,12 +115,10 @@ pub const DELETION_PROTECTION: [&str; 3] = [
 pub struct DestroyedResource {
     /// Index into the plan's `changes`.
     pub index: usize,
-    /// `change.before`, pruned to the attributes the protected-resource entries read: an
-    /// object holding only those (often none), or `null`. The environment is read first, from
-    /// a wider pruning that is then dropped.
-    pub before: Value,
-    /// `change.before_sensitive`, pruned like `before`: what of it must never be printed.
-    pub sensitive: Value,
+    /// What of `change.before` the rules read once the environment is known: the values at
+    /// the paths the protected-resource entries name, and deletion protection. The environment
+    /// is read first, from a wider pruning that is then dropped.
+    pub kept: KeptValues,
     pub environment: Option<ResourceEnvironment>,
     /// `change.before_identity` as the provider wrote it (an object of strings), or `null`.
     pub identity: Value,
@@ -131,6 +130,57 @@ pub struct DestroyedResource {
     pub shared: Vec<crate::model::dependents::Dependent>,
 }
 
+/// The prior values a destroyed resource keeps for the rules: the value at each path a
+/// protected-resource entry names (and deletion protection) when it is a string, number or
+/// boolean, what the rules compare, with whether `before_sensitive` marks it. A few entries,
+/// not a tree: on a mass destroy every destroyed resource keeps its own.
+#[derive(Debug, Clone, Default)]
+pub struct KeptValues(Vec<KeptValue>);
+
+#[derive(Debug, Clone)]
+struct KeptValue {
+    /// Dotted, as a policy writes it: `metadata.0.name`.
+    path: Box<str>,
+    value: Value,
+    sensitive: bool,
+}
+
+impl KeptValues {
+    /// Keep the values at `paths` of `before`; `sensitive` is the matching sensitivity tree.
+    pub fn keep(paths: &[Vec<String>], before: &Value, sensitive: &Value) -> KeptValues {
+        let mut kept = Vec::new();
+        for path in paths {
+            let steps: Vec<&str> = path.iter().map(String::as_str).collect();
+            if let Some(value @ (Value::String(_) | Value::Bool(_) | Value::Number(_))) =
+                lookup(before, &steps)
+            {
+                kept.push(KeptValue {
+                    path: path.join(".").into(),
+                    value: value.clone(),
+                    sensitive: sensitive_at(sensitive, &steps),
+                });
+            }
+        }
+        KeptValues(kept)
+    }
+
+    /// The value at `path`, when it was kept.
+    pub fn get(&self, path: &[&str]) -> Option<&Value> {
+        self.find(path).map(|k| &k.value)
+    }
+
+    /// Whether the value at `path` is sensitive (by its own mark or an enclosing one).
+    pub fn is_sensitive(&self, path: &[&str]) -> bool {
+        self.find(path).is_some_and(|k| k.sensitive)
+    }
+
+    fn find(&self, path: &[&str]) -> Option<&KeptValue> {
+        self.0
+            .iter()
+            .find(|k| k.path.split('.').eq(path.iter().copied()))
+    }
+}
+
 /// The top-level prior-value attributes the rules read, decided once from the policy. A
 /// destroyed resource's prior values are parsed for these only: the rest (often most of a
 /// resource, on a mass destroy most of the plan) is skipped, never built into a tree. Ordered
@@ -140,8 +190,8 @@ pub struct PriorAttributes {
     read: Names,
     /// Attributes only tested for presence: kept as `null`.
     present: Names,
-    /// What stays in [`DestroyedResource::before`] once the environment is read.
-    protected: Names,
+    /// The paths kept in [`DestroyedResource::kept`] once the environment is read.
+    kept: Vec<Vec<String>>,
 }
 
 /// A fixed set of attribute names, looked up by length first: a resource has tens of
@@ -175,6 +225,29 @@ impl FromIterator<String> for Names {
     }
 }
 
+/// The paths of the prior values the rules read once the environment is known: each
+/// type-and-attribute entry's attribute, and a namespace (objects inside a protected namespace
+/// are matched by it); each identity attribute for an identity entry; deletion protection.
+fn kept_paths(policy: &Policy) -> Vec<Vec<String>> {
+    let path = |dotted: &str| dotted.split('.').map(str::to_string).collect::<Vec<_>>();
+    let mut paths: BTreeSet<Vec<String>> = BTreeSet::new();
+    for entry in &policy.protected_resources {
+        match &entry.matcher {
+            ProtectedMatcher::Address(_) => {}
+            ProtectedMatcher::TypeAttribute { attribute, .. } => {
+                paths.insert(path(attribute));
+                paths.insert(path("metadata.0.namespace"));
+                paths.insert(path("namespace"));
+            }
+            ProtectedMatcher::Identity(_) => {
+                paths.extend(IDENTITY_ATTRIBUTES.iter().map(|a| path(a)));
+            }
+        }
+    }
+    paths.extend(DELETION_PROTECTION.iter().map(|a| path(a)));
+    paths.into_iter().collect()
+}
+
 impl PriorAttributes {
     pub fn for_policy(policy: &Policy) -> PriorAttributes {
         let protected: BTreeSet<String> = policy
@@ -191,8 +264,6 @@ impl PriorAttributes {
             .collect();
         read.extend(protected.iter().cloned());
         // Deletion protection is read by `apply-will-fail` once the environment is known.
-        let mut protected = protected;
-        protected.extend(DELETION_PROTECTION.iter().map(|k| k.to_string()));
         read.extend(DELETION_PROTECTION.iter().map(|k| k.to_string()));
         let present = WORKLOAD_ATTRIBUTES
             .iter()
@@ -202,7 +273,7 @@ impl PriorAttributes {
         PriorAttributes {
             read: read.into_iter().collect(),
             present,
-            protected: protected.into_iter().collect(),
+            kept: kept_paths(policy),
         }
     }
 
@@ -290,7 +361,7 @@ impl<'a> ProjectPlan<'a> {
             if !destroys(change) {
                 continue;
             }
-            let mut before = read(change, change.before, "change.before")?.unwrap_or(Value::Null);
+            let before = read(change, change.before, "change.before")?.unwrap_or(Value::Null);
             let before_sensitive =
                 read(change, change.before_sensitive, "change.before_sensitive")?;
             let environment = policy.resource_environment.detect(
@@ -298,18 +369,11 @@ impl<'a> ProjectPlan<'a> {
                 &before,
                 before_sensitive.as_ref(),
             );
-            let keep = |value: &mut Value| {
-                if let Value::Object(map) = value {
-                    // Collected anew, not retained: an emptied map would keep its allocation.
-                    *map = std::mem::take(map)
-                        .into_iter()
-                        .filter(|(key, _)| attributes.protected.contains(key))
-                        .collect();
-                }
-            };
-            keep(&mut before);
-            let mut sensitive = before_sensitive.unwrap_or(Value::Null);
-            keep(&mut sensitive);
+            let kept = KeptValues::keep(
+                &attributes.kept,
+                &before,
+                before_sensitive.as_ref().unwrap_or(&Value::Null),
+            );
             let identity = match change.before_identity {
                 Some(raw) => serde_json::from_str(raw.get()).map_err(|e| {
                     Error::input(
@@ -324,8 +388,7 @@ impl<'a> ProjectPlan<'a> {
             };
             destroyed.push(DestroyedResource {
                 index,
-                before,
-                sensitive,
+                kept,
                 environment,
                 identity,
                 dependents: Vec::new(),
@@ -407,6 +470,38 @@ mod tests {
             .prune(&raw(&before))
             .unwrap();
         assert_eq!(pruned["arn"], json!("arn:aws:rds:x"));
+    }
+
+    #[test]
+    fn a_destroyed_resource_keeps_the_values_at_the_protected_paths_and_their_marks() {
+        let configured = policy(
+            "protected-resources:\n  - type: kubernetes_namespace\n    attribute: metadata.0.name\n    values: [prod]\n  - identity: \"arn:aws:rds:*\"\n",
+        );
+        let paths = kept_paths(&configured);
+        let before = json!({
+            "metadata": [{"name": "prod", "namespace": "ops", "labels": {"team": "a"}}],
+            "arn": "arn:aws:rds:x", "deletion_protection": true, "tags": {"env": "prod"},
+            "id": {"not": "a scalar"},
+        });
+        let sensitive = json!({"metadata": [{"name": true}], "arn": false});
+        let kept = KeptValues::keep(&paths, &before, &sensitive);
+        assert_eq!(kept.get(&["metadata", "0", "name"]), Some(&json!("prod")));
+        assert!(kept.is_sensitive(&["metadata", "0", "name"]));
+        assert_eq!(
+            kept.get(&["metadata", "0", "namespace"]),
+            Some(&json!("ops"))
+        );
+        assert!(!kept.is_sensitive(&["metadata", "0", "namespace"]));
+        assert_eq!(kept.get(&["arn"]), Some(&json!("arn:aws:rds:x")));
+        assert_eq!(kept.get(&["deletion_protection"]), Some(&json!(true)));
+        // Not a path the rules read, or not a value they compare.
+        assert_eq!(kept.get(&["tags"]), None);
+        assert_eq!(kept.get(&["metadata", "0", "labels"]), None);
+        assert_eq!(kept.get(&["id"]), None);
+        assert_eq!(kept.0.len(), 4);
+        // A whole value marked sensitive marks everything kept of it.
+        let all = KeptValues::keep(&paths, &before, &json!(true));
+        assert!(all.is_sensitive(&["arn"]));
     }
 
     /// What pruning keeps, worked out from the whole parsed value.

@@ -112,7 +112,7 @@ mod tests {
                 || ('\u{202a}'..='\u{202e}').contains(&c)
                 || ('\u{2066}'..='\u{2069}').contains(&c);
             assert_eq!(!out.contains(c), escaped, "U+{code:04X}: {out}");
-            let back: String = serde_json::from_str(&out).unwrap();
+            let back: String = serde_json::from_str(out).unwrap();
             assert_eq!(back, format!("a{c}€"));
         }
     }

@@ -58,7 +58,7 @@ rules:
             for destroyed in &plan.destroyed {
                 let Some(attribute) = DELETION_PROTECTION
                     .iter()
-                    .find(|k| destroyed.before.get(**k) == Some(&Value::Bool(true)))
+                    .find(|k| destroyed.kept.get(&[**k]) == Some(&Value::Bool(true)))
                 else {
                     continue;
                 };

@@ -5,7 +5,6 @@ use serde_json::Value;
 
 use super::{Context, Rule};
 use crate::model::change::ResourceChange;
-use crate::model::environment::{lookup, sensitive_at};
 use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::level::Level;
 use crate::model::policy::{ProtectedMatcher, ProtectedResource, IDENTITY_ATTRIBUTES};
@@ -117,7 +116,7 @@ fn matches(
     change: &ResourceChange<'_>,
     destroyed: &DestroyedResource,
 ) -> Option<String> {
-    let before = &destroyed.before;
+    let kept = &destroyed.kept;
     match &rule.matcher {
         ProtectedMatcher::Address(glob) => {
             if glob.is_match(change.address.as_ref()) {
@@ -137,14 +136,14 @@ fn matches(
         } => {
             let path: Vec<&str> = attribute.split('.').collect();
             let shown = |path: &[&str], value: &str| {
-                if sensitive_at(&destroyed.sensitive, path) {
+                if kept.is_sensitive(path) {
                     "(sensitive)".to_string()
                 } else {
                     crate::text::printable(value)
                 }
             };
             if resource_type.is_match(change.resource_type.as_ref()) {
-                let value = lookup(before, &path).and_then(Value::as_str)?;
+                let value = kept.get(&path).and_then(Value::as_str)?;
                 return values.iter().any(|g| g.is_match(value)).then(|| {
                     format!(
                         "{} {attribute}={}",
@@ -158,7 +157,7 @@ fn matches(
                 let paths: [&[&str]; 2] = [&["metadata", "0", "namespace"], &["namespace"]];
                 let (at, namespace) = paths
                     .iter()
-                    .find_map(|p| lookup(before, p).and_then(Value::as_str).map(|v| (*p, v)))?;
+                    .find_map(|p| kept.get(p).and_then(Value::as_str).map(|v| (*p, v)))?;
                 return values
                     .iter()
                     .any(|g| g.is_match(namespace))
@@ -169,8 +168,7 @@ fn matches(
         ProtectedMatcher::Identity(glob) => IDENTITY_ATTRIBUTES
             .iter()
             .find_map(|attr| {
-                before
-                    .get(*attr)
+                kept.get(&[attr])
                     .and_then(Value::as_str)
                     .filter(|v| glob.is_match(v))
                     .map(|_| format!("its {attr} matches the protected identity"))
