@@ -183,8 +183,7 @@ impl KeptValues {
 
 /// The top-level prior-value attributes the rules read, decided once from the policy. A
 /// destroyed resource's prior values are parsed for these only: the rest (often most of a
-/// resource, on a mass destroy most of the plan) is skipped, never built into a tree. Ordered
-/// sets: a key is looked up with a few comparisons, no hashing.
+/// resource, on a mass destroy most of the plan) is skipped, never built into a tree.
 #[derive(Debug, Clone)]
 pub struct PriorAttributes {
     read: Names,
