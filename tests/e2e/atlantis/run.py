@@ -50,6 +50,8 @@ def normalise(h, text):
     # and when each section was written.
     text = re.sub(r"\| `[0-9a-f]{8}` \|$", "| `00000000` |", text, flags=re.M)
     text = re.sub(r"(· plan )[0-9a-f]{8}\b", r"\g<1>" + "0" * 8, text)
+    # The approval command a way out names: `/plangate approve PROJECT SHA8 reason`.
+    text = re.sub(r"(/plangate approve \S+ )[0-9a-f]{8}\b", r"\g<1>" + "0" * 8, text)
     text = re.sub(r'("written":)\d+', r"\g<1>0", text)
     return text
 
