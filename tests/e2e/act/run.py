@@ -739,9 +739,13 @@ def main():
             posts = [r for r in requests1 if r[0] == "POST" and r[1].endswith(f"/issues/{PR}/comments")]
             assert 1 <= len(posts) <= 2, posts
             assert len(comments) == 2, [c["body"][:80] for c in comments]
-            # Every request was known to the stand-in, carried the token and succeeded.
+            # Every request was known to the stand-in, carried the token and succeeded, but for
+            # one race: both jobs may fold the same copy, and the second DELETE finds it gone
+            # (404), which plangate takes as done (the one comment left is checked above).
             assert not stand.gh.unknown, stand.gh.unknown
-            assert all(r[2] < 400 for r in requests1), [r for r in requests1 if r[2] >= 400]
+            failed = [r for r in requests1 if r[2] >= 400
+                      and not (r[0] == "DELETE" and "/issues/comments/" in r[1] and r[2] == 404)]
+            assert not failed, failed
             assert TOKEN not in run1.raw, "the token is in act's log"
         checks.check("one comment for the pull request with a section per project, others' comments untouched", comments1)
 
