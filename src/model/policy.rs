@@ -139,17 +139,21 @@ pub const IDENTITY_ATTRIBUTES: [&str; 9] = [
     "function_name",
 ];
 
+/// Where a Kubernetes object's namespace is in its prior values: objects inside a protected
+/// namespace are matched by it.
+pub const NAMESPACE_PATHS: [&[&str]; 2] = [&["metadata", "0", "namespace"], &["namespace"]];
+
 impl ProtectedResource {
-    /// The top-level prior-value attributes (`change.before`) matching this entry reads.
-    pub fn prior_attributes(&self) -> Vec<&str> {
+    /// The paths of the prior values (`change.before`) matching this entry reads.
+    pub fn prior_paths(&self) -> Vec<Vec<&str>> {
         match &self.matcher {
             ProtectedMatcher::Address(_) => Vec::new(),
             ProtectedMatcher::TypeAttribute { attribute, .. } => {
-                let first = attribute.split('.').next().unwrap_or(attribute);
-                // Objects inside a protected namespace are matched by their namespace.
-                vec![first, "metadata", "namespace"]
+                let mut paths = vec![attribute.split('.').collect()];
+                paths.extend(NAMESPACE_PATHS.iter().map(|p| p.to_vec()));
+                paths
             }
-            ProtectedMatcher::Identity(_) => IDENTITY_ATTRIBUTES.to_vec(),
+            ProtectedMatcher::Identity(_) => IDENTITY_ATTRIBUTES.iter().map(|a| vec![*a]).collect(),
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::model::environment::{
 };
 use crate::model::json_scan;
 use crate::model::plan::Plan;
-use crate::model::policy::{Policy, ProtectedMatcher, IDENTITY_ATTRIBUTES};
+use crate::model::policy::Policy;
 use crate::{Error, Position, Result};
 
 /// One Terraform root module + workspace that a plan belongs to.
@@ -224,46 +224,31 @@ impl FromIterator<String> for Names {
     }
 }
 
-/// The paths of the prior values the rules read once the environment is known: each
-/// type-and-attribute entry's attribute, and a namespace (objects inside a protected namespace
-/// are matched by it); each identity attribute for an identity entry; deletion protection.
+/// The paths of the prior values the rules read once the environment is known: those the
+/// protected-resource entries match on, and deletion protection.
 fn kept_paths(policy: &Policy) -> Vec<Vec<String>> {
-    let path = |dotted: &str| dotted.split('.').map(str::to_string).collect::<Vec<_>>();
-    let mut paths: BTreeSet<Vec<String>> = BTreeSet::new();
-    for entry in &policy.protected_resources {
-        match &entry.matcher {
-            ProtectedMatcher::Address(_) => {}
-            ProtectedMatcher::TypeAttribute { attribute, .. } => {
-                paths.insert(path(attribute));
-                paths.insert(path("metadata.0.namespace"));
-                paths.insert(path("namespace"));
-            }
-            ProtectedMatcher::Identity(_) => {
-                paths.extend(IDENTITY_ATTRIBUTES.iter().map(|a| path(a)));
-            }
-        }
-    }
-    paths.extend(DELETION_PROTECTION.iter().map(|a| path(a)));
+    let owned = |path: Vec<&str>| path.into_iter().map(str::to_string).collect::<Vec<_>>();
+    let mut paths: BTreeSet<Vec<String>> = policy
+        .protected_resources
+        .iter()
+        .flat_map(|p| p.prior_paths())
+        .map(owned)
+        .collect();
+    paths.extend(DELETION_PROTECTION.iter().map(|a| owned(vec![a])));
     paths.into_iter().collect()
 }
 
 impl PriorAttributes {
     pub fn for_policy(policy: &Policy) -> PriorAttributes {
-        let protected: BTreeSet<String> = policy
-            .protected_resources
-            .iter()
-            .flat_map(|p| p.prior_attributes())
-            .map(str::to_string)
-            .collect();
+        let kept = kept_paths(policy);
         let mut read: BTreeSet<String> = policy
             .resource_environment
             .prior_attributes()
             .into_iter()
             .map(str::to_string)
             .collect();
-        read.extend(protected.iter().cloned());
-        // Deletion protection is read by `apply-will-fail` once the environment is known.
-        read.extend(DELETION_PROTECTION.iter().map(|k| k.to_string()));
+        // What is kept once the environment is known is read too: its top-level attributes.
+        read.extend(kept.iter().filter_map(|path| path.first().cloned()));
         let present = WORKLOAD_ATTRIBUTES
             .iter()
             .filter(|k| !read.contains(**k))
@@ -272,7 +257,7 @@ impl PriorAttributes {
         PriorAttributes {
             read: read.into_iter().collect(),
             present,
-            kept: kept_paths(policy),
+            kept,
         }
     }
 

@@ -7,7 +7,9 @@ use super::{Context, Rule};
 use crate::model::change::ResourceChange;
 use crate::model::finding::{Finding, RuleId, WayOut};
 use crate::model::level::Level;
-use crate::model::policy::{ProtectedMatcher, ProtectedResource, IDENTITY_ATTRIBUTES};
+use crate::model::policy::{
+    ProtectedMatcher, ProtectedResource, IDENTITY_ATTRIBUTES, NAMESPACE_PATHS,
+};
 use crate::model::project::DestroyedResource;
 
 pub struct ProtectedResourceDestroy;
@@ -154,8 +156,7 @@ fn matches(
             }
             // Objects inside a protected namespace: the rule protects namespaces by name.
             if resource_type.is_match("kubernetes_namespace") && attribute == "metadata.0.name" {
-                let paths: [&[&str]; 2] = [&["metadata", "0", "namespace"], &["namespace"]];
-                let (at, namespace) = paths
+                let (at, namespace) = NAMESPACE_PATHS
                     .iter()
                     .find_map(|p| kept.get(p).and_then(Value::as_str).map(|v| (*p, v)))?;
                 return values
