@@ -18,25 +18,9 @@ use std::path::Path;
 const USAGE: &str = "usage: gencontext --plan PLAN --resources N [--project K] [--dependents D]
                   [--seed S] --out PATH";
 
-/// splitmix64, as in genplan: tiny and deterministic.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn word(&mut self, len: usize) -> String {
-        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-        (0..len)
-            .map(|_| ALPHABET[(self.next() % ALPHABET.len() as u64) as usize] as char)
-            .collect()
-    }
-}
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 struct Config {
     plan: String,
@@ -131,15 +115,15 @@ fn resource(cfg: &Config, rng: &mut Rng, i: usize, named: Option<&str>, out: &mu
     });
     let _ = write!(out, ",\"{link}\":\"{target}\"");
     for a in 0..24 {
-        match rng.next() % 4 {
+        match rng.below(4) {
             0 => {
-                let _ = write!(out, ",\"attr_{a}\":{}", rng.next() % 100_000);
+                let _ = write!(out, ",\"attr_{a}\":{}", rng.below(100_000));
             }
             1 => {
-                let _ = write!(out, ",\"attr_{a}\":{}", rng.next().is_multiple_of(2));
+                let _ = write!(out, ",\"attr_{a}\":{}", rng.percent(50));
             }
             _ => {
-                let len = 8 + (rng.next() % 40) as usize;
+                let len = 8 + rng.below(40) as usize;
                 let _ = write!(out, ",\"attr_{a}\":\"{}\"", rng.word(len));
             }
         }
@@ -147,7 +131,7 @@ fn resource(cfg: &Config, rng: &mut Rng, i: usize, named: Option<&str>, out: &mu
     let _ = write!(
         out,
         ",\"tags\":{{\"team\":\"team-{}\",\"managed_by\":\"terraform\"}}}},\"sensitive_values\":{{\"tags\":{{}}}}}}",
-        rng.next() % 50
+        rng.below(50)
     );
 }
 
@@ -155,7 +139,7 @@ fn run(cfg: &Config) -> Result<(), String> {
     let identities = destroyed_identities(&cfg.plan)?;
     let file = std::fs::File::create(&cfg.out).map_err(|e| format!("{}: {e}", cfg.out))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
-    let mut rng = Rng(cfg.seed ^ cfg.project.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut rng = Rng::new(cfg.seed, cfg.project);
     let dependents = cfg.dependents.min(cfg.resources);
     let stride = cfg.resources.checked_div(dependents).unwrap_or(usize::MAX);
     let mut buf = String::new();
