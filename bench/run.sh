@@ -170,10 +170,11 @@ bench_render() {
 # checked alone and with four --context states of N resources each, 300 of whose resources name
 # something the plan destroys; beside them, cat of the four states (reading their bytes once).
 bench_context() {
-  local n=${1:-50000} plan k file mapped results check with cat_all
+  local n=${1:-50000} plan plan_size k file mapped results check with cat_all
   local contexts=() files=()
   plan=$(plan_for "$n" "--mix no-op=80,create=6,update=8,delete=6,delete-create=0,create-delete=0")
-  mapped=$(stat -c %s "$plan")
+  plan_size=$(stat -c %s "$plan")
+  mapped=$plan_size
   for k in 1 2 3 4; do
     file=$BENCH_DIR/context-$n-$k.json
     if [ ! -s "$file" ]; then
@@ -196,7 +197,7 @@ bench_context() {
   echo "| run | wall s (median) | peak RSS MB | bytes mapped MB | RSS / mapped |"
   echo "|---|---:|---:|---:|---:|"
   while read -r name wall rss; do
-    awk -v name="$name" -v wall="$wall" -v rss="$rss" -v mapped="$mapped" -v plan="$(stat -c %s "$plan")" 'BEGIN {
+    awk -v name="$name" -v wall="$wall" -v rss="$rss" -v mapped="$mapped" -v plan="$plan_size" 'BEGIN {
       m = (name == "check") ? plan : (name == "cat-contexts" ? mapped - plan : mapped)
       printf "| %s | %.3f | %.0f | %.0f | %.2f |\n", name, wall, rss / 1024, m / 1048576, rss / 1024 / (m / 1048576)
     }'

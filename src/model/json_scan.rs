@@ -68,7 +68,7 @@ const STOPS: [u8; 256] = {
 };
 
 /// `at` is an opening bracket: the offset just past the bracket that closes it. One table
-/// lookup per byte between strings; strings are stepped over with `memchr`.
+/// lookup per byte between strings; strings are stepped over by [`string_end`].
 fn container_end(text: &[u8], at: usize) -> Result<usize, NotJson> {
     let mut depth = 0usize;
     let mut i = at;
