@@ -6,7 +6,7 @@
 //!
 //! | floor | modules | what lives there |
 //! |---|---|---|
-//! | 0 | [`error`], [`text`] | errors and diagnostics; one `one_line`, one `suggest`, `printable` |
+//! | 0 | [`error`], [`text`], [`parallel`] | errors and diagnostics; one `one_line`, one `suggest`, `printable`; an ordered map over the cores |
 //! | 1 | [`model`] | levels, actions and changes, plans, environments, the policy's and atlantis.yaml's data, projects, intent, findings |
 //! | 2 | [`input`] | readers that build the model: plan JSON, atlantis.yaml, the policy, one YAML layer |
 //! | 3 | [`rules`] | one file per rule, the `Rule` trait and `Context`, the catalog the policy reader is handed |
@@ -17,6 +17,7 @@
 //! | 8 | `main.rs` | calls [`cli::main`] |
 
 pub mod error;
+pub mod parallel;
 pub mod text;
 
 pub mod model;

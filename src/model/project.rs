@@ -288,6 +288,9 @@ impl PriorAttributes {
     }
 }
 
+/// Destroyed resources worth a thread of their own when their prior values are read.
+const DESTROYED_PER_THREAD: usize = 2_000;
+
 /// A project and its plan, as the rules see them.
 #[derive(Debug)]
 pub struct ProjectPlan<'a> {
@@ -339,12 +342,11 @@ impl<'a> ProjectPlan<'a> {
         };
         let destroys =
             |change: &ResourceChange<'_>| change.is_managed() && change.action.destroys();
-        // Counted first: on a mass destroy a growing vector would hold twice what it needs.
-        let mut destroyed = Vec::with_capacity(plan.changes.iter().filter(|c| destroys(c)).count());
-        for (index, change) in plan.changes.iter().enumerate() {
-            if !destroys(change) {
-                continue;
-            }
+        let indexes: Vec<usize> = (0..plan.changes.len())
+            .filter(|i| destroys(&plan.changes[*i]))
+            .collect();
+        let prepare = |index: &usize| -> Result<DestroyedResource> {
+            let change = &plan.changes[*index];
             let before = read(change, change.before, "change.before")?.unwrap_or(Value::Null);
             let before_sensitive =
                 read(change, change.before_sensitive, "change.before_sensitive")?;
@@ -370,15 +372,19 @@ impl<'a> ProjectPlan<'a> {
                 })?,
                 None => Value::Null,
             };
-            destroyed.push(DestroyedResource {
-                index,
+            Ok(DestroyedResource {
+                index: *index,
                 kept,
                 environment,
                 identity,
                 dependents: Vec::new(),
                 shared: Vec::new(),
-            });
-        }
+            })
+        };
+        // On a mass destroy this is most of the work after parsing, and the resources share
+        // nothing: they are read on every core.
+        let threads = crate::parallel::threads_for(indexes.len(), DESTROYED_PER_THREAD);
+        let destroyed = crate::parallel::try_map(&indexes, threads, prepare)?;
         Ok(ProjectPlan {
             project,
             plan,

@@ -73,15 +73,25 @@ pub fn find(id: &str) -> Option<&'static dyn Rule> {
 /// Run every rule's `check` over the context. Each finding leaves at its rule's default level;
 /// the report lays the policy's level over it.
 pub fn evaluate(ctx: &Context<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for rule in all() {
-        let start = out.len();
-        rule.check(ctx, &mut out);
-        at_default_level(*rule, &mut out[start..], ctx.plans);
+    // The rules share nothing but what they read: on large plans they run on every core.
+    let changes: usize = ctx.plans.iter().map(|p| p.plan.changes.len()).sum();
+    let threads = crate::parallel::threads_for(changes, CHANGES_PER_THREAD);
+    let per_rule = crate::parallel::map(all(), threads, |rule| {
+        let mut found = Vec::new();
+        rule.check(ctx, &mut found);
+        at_default_level(*rule, &mut found, ctx.plans);
+        found
+    });
+    let mut out = Vec::with_capacity(per_rule.iter().map(Vec::len).sum());
+    for found in per_rule {
+        out.extend(found);
     }
     drop_superseded(ctx.policy, &mut out);
     out
 }
+
+/// Resource changes worth running the rules on a second thread.
+const CHANGES_PER_THREAD: usize = 5_000;
 
 /// Findings that say nothing more than another rule's finding on the same resource: (the
 /// rule, the rules whose finding supersedes it). A delete of a protected database is
@@ -133,13 +143,23 @@ fn drop_superseded(policy: &Policy, findings: &mut Vec<Finding>) {
 }
 
 fn at_default_level(rule: &dyn Rule, findings: &mut [Finding], plans: &[ProjectPlan<'_>]) {
+    // A rule's findings come project by project: the step is worded once per project.
+    let mut last: Option<(Option<String>, String)> = None;
     for f in findings {
         f.level = rule.default_level();
-        let sha = plans
-            .iter()
-            .find(|p| Some(p.project.name.as_str()) == f.project.as_deref())
-            .map(|p| crate::model::approval::sha8(&p.plan_sha256));
-        f.next = Some(next_step_for(rule, f.project.as_deref(), sha));
+        let next = match &last {
+            Some((project, next)) if *project == f.project => next.clone(),
+            _ => {
+                let sha = plans
+                    .iter()
+                    .find(|p| Some(p.project.name.as_str()) == f.project.as_deref())
+                    .map(|p| crate::model::approval::sha8(&p.plan_sha256));
+                let next = next_step_for(rule, f.project.as_deref(), sha);
+                last = Some((f.project.clone(), next.clone()));
+                next
+            }
+        };
+        f.next = Some(next);
     }
 }
 

@@ -15,6 +15,7 @@ const FUNCTION_LIMIT: usize = 80;
 const FLOORS: &[(&str, u8)] = &[
     ("error", 0),
     ("text", 0),
+    ("parallel", 0),
     ("model", 1),
     ("input", 2),
     ("rules", 3),
