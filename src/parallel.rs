@@ -16,6 +16,9 @@ pub fn threads_for(work: usize, per_thread: usize) -> usize {
     (work / per_thread.max(1)).clamp(1, cores.min(MAX_THREADS))
 }
 
+/// The results of one block of items, by its number.
+type Block<R, E> = (usize, Result<Vec<R>, E>);
+
 /// `f` of every item, in the items' order, on up to `threads` threads. The items are taken in
 /// blocks from a shared counter, so items of uneven cost still keep every thread busy. A
 /// thread that cannot be started leaves its share to the others (the calling thread always
@@ -34,7 +37,7 @@ where
     let block = items.len().div_ceil(threads * 8).max(1);
     let blocks = items.len().div_ceil(block);
     let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, Result<Vec<R>, E>)>> = Mutex::new(Vec::with_capacity(blocks));
+    let done: Mutex<Vec<Block<R, E>>> = Mutex::new(Vec::with_capacity(blocks));
     let work = || loop {
         let b = next.fetch_add(1, Ordering::Relaxed);
         if b >= blocks {
