@@ -112,7 +112,11 @@ mod tests {
     fn small_work_stays_on_one_thread() {
         assert_eq!(threads_for(10, 1_000), 1);
         assert_eq!(threads_for(0, 0), 1);
-        assert!(threads_for(1_000_000, 1) >= 1);
-        assert!(threads_for(1_000_000, 1) <= MAX_THREADS);
+        // Plenty of work: every core the process may use, up to the cap.
+        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        assert_eq!(threads_for(1_000_000, 1), cores.min(MAX_THREADS));
+        // A thread for each full `per_thread` of work.
+        assert_eq!(threads_for(3_999, 2_000), 1);
+        assert_eq!(threads_for(4_000, 2_000), cores.min(2));
     }
 }
