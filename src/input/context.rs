@@ -1,15 +1,14 @@
 //! Dependents across projects (DESIGN 13): the identities of every destroyed resource (`id`,
 //! `arn`, `self_link`, `before_identity` values, the identity attributes of the policy's
-//! protected-resource matching), searched for in one multi-pattern pass (Aho-Corasick) over
-//! the raw JSON of each other input: the other plans of the run and the `--context` files
-//! (`terraform show -json` of another project's state, or its plan). A hit counts when it lies
-//! in a resource's prior values; it is mapped back to that resource by the byte spans of the
-//! resources' values.
+//! protected-resource matching), searched for in one multi-pattern pass
+//! ([`crate::input::identity_search`]) over the raw JSON of each other input: the other plans
+//! of the run and the `--context` files (`terraform show -json` of another project's state, or
+//! its plan). A hit counts when it lies in a resource's prior values; it is mapped back to that
+//! resource by the byte spans of the resources' values.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -354,61 +353,6 @@ impl<'de> Deserialize<'de> for Scalar {
     }
 }
 
-/// The identities searched for, compiled into one automaton.
-pub struct IdentitySearch {
-    matcher: Option<AhoCorasick>,
-    lengths: Vec<usize>,
-}
-
-/// A whole-word occurrence of pattern `pattern` at byte `offset` of an input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hit {
-    pub pattern: usize,
-    pub offset: usize,
-}
-
-impl IdentitySearch {
-    /// `patterns` are distinct, already [`searchable`] values.
-    pub fn new(patterns: &[String]) -> IdentitySearch {
-        let matcher = (!patterns.is_empty())
-            .then(|| {
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(patterns)
-                    .or_else(|_| AhoCorasick::builder().build(patterns))
-                    .ok()
-            })
-            .flatten();
-        IdentitySearch {
-            matcher,
-            lengths: patterns.iter().map(String::len).collect(),
-        }
-    }
-
-    /// Every whole-word occurrence in `text`, in one pass. A value counts as a word when the
-    /// bytes beside it are not letters, digits, `-` or `_`: `vpc-0dev` is not in `vpc-0dev2`.
-    pub fn scan(&self, text: &[u8]) -> Vec<Hit> {
-        let Some(matcher) = &self.matcher else {
-            return Vec::new();
-        };
-        let word = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
-        matcher
-            .find_overlapping_iter(text)
-            .filter(|m| {
-                let before = m.start().checked_sub(1).map(|i| text[i]);
-                let after = text.get(m.end()).copied();
-                !before.is_some_and(word) && !after.is_some_and(word)
-            })
-            .map(|m| Hit {
-                pattern: m.pattern().as_usize(),
-                offset: m.start(),
-            })
-            .filter(|h| self.lengths.get(h.pattern).is_some())
-            .collect()
-    }
-}
-
 /// The index of the resource of `resources` (sorted by start) whose values span holds
 /// `offset`.
 pub fn owner(resources: &[Located<'_>], offset: usize) -> Option<usize> {
@@ -421,16 +365,6 @@ pub fn owner(resources: &[Located<'_>], offset: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn identities_are_whole_words_found_in_one_pass() {
-        let search = IdentitySearch::new(&["vpc-0dev1".into(), "pcx-12345678".into()]);
-        let text = br#"{"a":"vpc-0dev1","b":"vpc-0dev12","c":"arn:x:pcx-12345678/y"}"#;
-        let hits = search.scan(text);
-        assert_eq!(hits.len(), 2, "{hits:?}");
-        assert_eq!(hits[0].pattern, 0);
-        assert_eq!(hits[1].pattern, 1);
-    }
 
     #[test]
     fn short_and_common_values_are_not_searched() {

@@ -9,6 +9,7 @@ pub mod configuration;
 pub mod context;
 pub mod decode;
 pub mod git;
+pub mod identity_search;
 pub mod plan;
 pub mod policy;
 pub mod process;

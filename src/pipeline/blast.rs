@@ -2,12 +2,12 @@
 //! searched for in one pass over each other input (the run's other plans, the `--context`
 //! files), each hit mapped back to the resource whose prior values hold it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::input::context::{
-    own_identities, owner, searchable, span, top_level_strings, ContextSource, IdentitySearch,
-    Located,
+    own_identities, owner, searchable, span, top_level_strings, ContextSource, Located,
 };
+use crate::input::identity_search::IdentitySearch;
 use crate::input::plan::PlanSource;
 use crate::model::change::Action;
 use crate::model::dependents::{Dependent, Via};
@@ -52,6 +52,8 @@ pub fn across_projects<'s>(
     let keys: Vec<String> = patterns.keys().cloned().collect();
     let origins: Vec<&Vec<Origin>> = patterns.values().collect();
     let search = IdentitySearch::new(&keys);
+    // A plan's text can only hold dependents of the other plans' destroyed resources.
+    let destroying: BTreeSet<usize> = origins.iter().flat_map(|o| o.iter().map(|d| d.0)).collect();
     let mut inputs = plan_inputs(plans, sources);
     for c in contexts {
         inputs.push(Input {
@@ -72,7 +74,13 @@ pub fn across_projects<'s>(
             .map(|(i, input)| {
                 let search = &search;
                 let context = input.plan.is_none().then(|| &contexts[i - plans.len()]);
-                scope.spawn(move || scan(input, context, search))
+                let searched = input
+                    .plan
+                    .is_none_or(|q| destroying.iter().any(|&p| p != q));
+                scope.spawn(move || match searched {
+                    true => scan(input, context, search),
+                    false => Ok(Vec::new()),
+                })
             })
             .collect();
         handles
