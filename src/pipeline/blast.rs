@@ -37,7 +37,7 @@ struct Input<'s> {
 pub fn across_projects<'s>(
     plans: &mut [ProjectPlan<'s>],
     sources: &'s [PlanSource],
-    contexts: &'s [ContextSource],
+    contexts: Vec<(&'s ContextSource, Vec<Located<'s>>)>,
 ) -> Result<()> {
     if plans.len() < 2 && contexts.is_empty() {
         return Ok(());
@@ -55,40 +55,40 @@ pub fn across_projects<'s>(
     // A plan's text can only hold dependents of the other plans' destroyed resources.
     let destroying: BTreeSet<usize> = origins.iter().flat_map(|o| o.iter().map(|d| d.0)).collect();
     let mut inputs = plan_inputs(plans, sources);
-    for c in contexts {
+    for (c, resources) in contexts {
         inputs.push(Input {
             plan: None,
             name: c.name.clone(),
             text: c.json(),
-            resources: Vec::new(),
+            resources,
             changes: Vec::new(),
             gone: Vec::new(),
         });
     }
-    // Each input in its own thread: a context file is parsed for its resources while the same
-    // thread's search runs over it next; the inputs share nothing.
-    let results: Vec<Result<Vec<(usize, usize)>>> = std::thread::scope(|scope| {
+    // Each input in its own thread; the inputs share nothing.
+    let results: Vec<Vec<(usize, usize)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = inputs
-            .iter_mut()
-            .enumerate()
-            .map(|(i, input)| {
+            .iter()
+            .map(|input| {
                 let search = &search;
-                let context = input.plan.is_none().then(|| &contexts[i - plans.len()]);
                 let searched = input
                     .plan
                     .is_none_or(|q| destroying.iter().any(|&p| p != q));
                 scope.spawn(move || match searched {
-                    true => scan(input, context, search),
-                    false => Ok(Vec::new()),
+                    true => scan(input, search),
+                    false => Vec::new(),
                 })
             })
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Ok(Vec::new())))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect()
     });
-    let (found, shared) = attribute_hits(plans, &inputs, results, &keys, &origins)?;
+    let (found, shared) = attribute_hits(plans, &inputs, results, &keys, &origins);
     for ((pi, di), list) in found {
         merge(&mut plans[pi].destroyed[di].dependents, list);
     }
@@ -105,14 +105,14 @@ type ByDestroyed = BTreeMap<(usize, usize), Vec<Dependent>>;
 fn attribute_hits(
     plans: &[ProjectPlan<'_>],
     inputs: &[Input<'_>],
-    results: Vec<Result<Vec<(usize, usize)>>>,
+    results: Vec<Vec<(usize, usize)>>,
     keys: &[String],
     origins: &[&Vec<Origin>],
-) -> Result<(ByDestroyed, ByDestroyed)> {
+) -> (ByDestroyed, ByDestroyed) {
     let mut found = ByDestroyed::new();
     let mut shared = ByDestroyed::new();
     for (input, hits) in inputs.iter().zip(results) {
-        for (pattern, resource) in hits? {
+        for (pattern, resource) in hits {
             let r = &input.resources[resource];
             // The other input's resource is this very object when the value is its own identity.
             let value = &keys[pattern];
@@ -145,7 +145,7 @@ fn attribute_hits(
             }
         }
     }
-    Ok((found, shared))
+    (found, shared)
 }
 
 fn merge(into: &mut Vec<Dependent>, mut list: Vec<Dependent>) {
@@ -181,15 +181,7 @@ fn holds_as_own(plan: &ProjectPlan<'_>, index: usize, value: &str) -> bool {
 }
 
 /// The hits of one input, as (pattern, index of the resource that holds it).
-fn scan<'s>(
-    input: &mut Input<'s>,
-    context: Option<&'s ContextSource>,
-    search: &IdentitySearch,
-) -> Result<Vec<(usize, usize)>> {
-    if let Some(c) = context {
-        // Parsed first: a file that is not a state or plan is an error before anything else.
-        input.resources = c.resources()?;
-    }
+fn scan(input: &Input<'_>, search: &IdentitySearch) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     for hit in search.scan(input.text) {
         let Some(index) = owner(&input.resources, hit.offset) else {
@@ -199,7 +191,7 @@ fn scan<'s>(
     }
     out.sort_unstable();
     out.dedup();
-    Ok(out)
+    out
 }
 
 /// The run's plans as inputs: each change's prior values, and which of them the plan deletes.

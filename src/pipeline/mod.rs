@@ -3,6 +3,7 @@
 //! reader handed the rules' catalog.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 mod blast;
 mod moves;
@@ -11,6 +12,7 @@ mod trust;
 
 pub use trust::{resolve_policy, PolicySources};
 
+use crate::input::context::{ContextSource, Located};
 use crate::input::plan::PlanSource;
 use crate::model::atlantis::{AtlantisConfig, DEFAULT_WORKSPACE};
 use crate::model::dependents;
@@ -140,8 +142,43 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
         .map(|arg| PlanSource::read(&arg.path))
         .collect::<Result<Vec<_>>>()?;
 
+    // The --context files are read and parsed for their resources on a thread of their own
+    // while the plans are parsed; an error in a plan is still the one reported first.
+    let slots: Vec<OnceLock<ContextSource>> =
+        request.contexts.iter().map(|_| OnceLock::new()).collect();
+    let (plans, contexts) = std::thread::scope(|scope| {
+        let reader = (!request.contexts.is_empty())
+            .then(|| scope.spawn(|| read_contexts(&request.contexts, &slots)));
+        let plans = prepare_plans(request, &sources);
+        let contexts = match reader {
+            Some(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => Ok(Vec::new()),
+        };
+        (plans, contexts)
+    });
+    let mut plans = plans?;
+    let contexts = contexts?;
+    blast::across_projects(&mut plans, &sources, contexts)?;
+    moves::between_projects(&mut plans);
+
+    Ok(evaluate_reviewed(
+        &request.policy,
+        &request.review,
+        request.atlantis.as_ref(),
+        &request.intent,
+        &plans,
+    ))
+}
+
+/// Each plan parsed, its project resolved and its own dependents found, in the order given.
+fn prepare_plans<'s>(
+    request: &CheckRequest,
+    sources: &'s [PlanSource],
+) -> Result<Vec<ProjectPlan<'s>>> {
     let mut plans = Vec::with_capacity(sources.len());
-    for (arg, source) in request.plans.iter().zip(&sources) {
+    for (arg, source) in request.plans.iter().zip(sources) {
         let plan = source.parse()?;
         let project = project::resolve_project(request, arg)?;
         if plans
@@ -163,27 +200,26 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
         dependents_in_plan(&mut prepared)?;
         plans.push(prepared);
     }
-    let contexts = request
-        .contexts
-        .iter()
-        .map(|arg| {
+    Ok(plans)
+}
+
+/// Each `--context` file read into its slot, with its resources and where their values are.
+fn read_contexts<'s>(
+    args: &[PlanArg],
+    slots: &'s [OnceLock<ContextSource>],
+) -> Result<Vec<(&'s ContextSource, Vec<Located<'s>>)>> {
+    args.iter()
+        .zip(slots)
+        .map(|(arg, slot)| {
             let name = arg
                 .project
                 .clone()
                 .unwrap_or_else(|| arg.path.display().to_string());
-            crate::input::context::ContextSource::read(name, &arg.path)
+            let source = ContextSource::read(name, &arg.path)?;
+            let source = slot.get_or_init(|| source);
+            Ok((source, source.resources()?))
         })
-        .collect::<Result<Vec<_>>>()?;
-    blast::across_projects(&mut plans, &sources, &contexts)?;
-    moves::between_projects(&mut plans);
-
-    Ok(evaluate_reviewed(
-        &request.policy,
-        &request.review,
-        request.atlantis.as_ref(),
-        &request.intent,
-        &plans,
-    ))
+        .collect()
 }
 
 /// What depends on each resource a plan destroys, inside that plan: its configuration's
