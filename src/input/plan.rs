@@ -79,21 +79,37 @@ impl PlanSource {
     /// nothing. (serde skips unused strings without checking them, so the whole text is
     /// validated as UTF-8 there.)
     pub fn parse(&self) -> Result<Plan<'_>> {
+        self.parse_then(&|| {})
+    }
+
+    /// [`PlanSource::parse`], calling `checked` once the checks are done: the moment a core
+    /// is free while the plan is still being parsed.
+    pub fn parse_then(&self, checked: &(dyn Fn() + Sync)) -> Result<Plan<'_>> {
         let json = self.json();
         let (plan, (digest, too_deep, bad_utf8)) = if self.bytes.len() < PARALLEL_HASH_MIN {
-            (parse_plan(json, &self.path), self.check())
+            let done = self.check();
+            checked();
+            (parse_plan(json, &self.path), done)
         } else {
             std::thread::scope(|scope| {
                 let worker = std::thread::Builder::new()
                     .name("plan-check".into())
-                    .spawn_scoped(scope, || self.check());
+                    .spawn_scoped(scope, || {
+                        let done = self.check();
+                        checked();
+                        done
+                    });
                 let plan = parse_plan(json, &self.path);
                 // A thread that could not start (or failed) leaves the work to this one.
-                let checked = match worker.map(|h| h.join()) {
-                    Ok(Ok(checked)) => checked,
-                    _ => self.check(),
+                let done = match worker.map(|h| h.join()) {
+                    Ok(Ok(done)) => done,
+                    _ => {
+                        let done = self.check();
+                        checked();
+                        done
+                    }
                 };
-                (plan, checked)
+                (plan, done)
             })
         };
         let _ = self.sha256.set(digest);

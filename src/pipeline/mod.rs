@@ -3,7 +3,8 @@
 //! reader handed the rules' catalog.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
 
 mod blast;
 mod moves;
@@ -142,21 +143,31 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
         .map(|arg| PlanSource::read(&arg.path))
         .collect::<Result<Vec<_>>>()?;
 
-    // The --context files are read and parsed for their resources on a thread of their own
-    // while the plans are parsed; an error in a plan is still the one reported first.
-    let slots: Vec<OnceLock<ContextSource>> =
-        request.contexts.iter().map(|_| OnceLock::new()).collect();
+    // The --context files are read and parsed for their resources while the plans are parsed,
+    // on the core the plan's checks leave free once they are done (a plan parses for longer
+    // than it is checked), then on every core; an error in a plan is still the one reported
+    // first.
+    let queue = ContextQueue::new(&request.contexts);
     let (plans, contexts) = std::thread::scope(|scope| {
-        let reader = (!request.contexts.is_empty())
-            .then(|| scope.spawn(|| read_contexts(&request.contexts, &slots)));
-        let plans = prepare_plans(request, &sources);
-        let contexts = match reader {
-            Some(handle) => handle
+        let helper = (!request.contexts.is_empty()).then(|| {
+            scope.spawn(|| {
+                queue.free.wait();
+                queue.drain();
+            })
+        });
+        let plans = prepare_plans(request, &sources, &|| queue.free.open());
+        if plans.is_err() {
+            // The plan's error is the answer: no file not yet begun is read.
+            queue.next.store(request.contexts.len(), Ordering::Relaxed);
+        }
+        queue.free.open();
+        queue.drain();
+        if let Some(handle) = helper {
+            handle
                 .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            None => Ok(Vec::new()),
-        };
-        (plans, contexts)
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+        (plans, queue.results())
     });
     let mut plans = plans?;
     let contexts = contexts?;
@@ -176,10 +187,11 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
 fn prepare_plans<'s>(
     request: &CheckRequest,
     sources: &'s [PlanSource],
+    checked: &(dyn Fn() + Sync),
 ) -> Result<Vec<ProjectPlan<'s>>> {
     let mut plans = Vec::with_capacity(sources.len());
     for (arg, source) in request.plans.iter().zip(sources) {
-        let plan = source.parse()?;
+        let plan = source.parse_then(checked)?;
         let project = project::resolve_project(request, arg)?;
         if plans
             .iter()
@@ -203,23 +215,92 @@ fn prepare_plans<'s>(
     Ok(plans)
 }
 
-/// Each `--context` file read into its slot, with its resources and where their values are.
-fn read_contexts<'s>(
-    args: &[PlanArg],
-    slots: &'s [OnceLock<ContextSource>],
-) -> Result<Vec<(&'s ContextSource, Vec<Located<'s>>)>> {
-    args.iter()
-        .zip(slots)
-        .map(|(arg, slot)| {
-            let name = arg
-                .project
-                .clone()
-                .unwrap_or_else(|| arg.path.display().to_string());
-            let source = ContextSource::read(name, &arg.path)?;
-            let source = slot.get_or_init(|| source);
-            Ok((source, source.resources()?))
-        })
-        .collect()
+/// The `--context` files to read, taken one at a time by whichever thread is free.
+struct ContextQueue<'a> {
+    args: &'a [PlanArg],
+    next: AtomicUsize,
+    sources: Vec<OnceLock<ContextSource>>,
+    /// What each file's read came to, taken once by [`ContextQueue::results`].
+    read: Vec<Mutex<Option<Result<Vec<Located<'a>>>>>>,
+    /// Opened when a core is free for them.
+    free: Gate,
+}
+
+impl<'a> ContextQueue<'a> {
+    fn new(args: &'a [PlanArg]) -> ContextQueue<'a> {
+        ContextQueue {
+            args,
+            next: AtomicUsize::new(0),
+            sources: args.iter().map(|_| OnceLock::new()).collect(),
+            read: args.iter().map(|_| Mutex::new(None)).collect(),
+            free: Gate::default(),
+        }
+    }
+
+    /// Read files until none is left to start.
+    fn drain(&'a self) {
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let (Some(arg), Some(slot), Some(read)) =
+                (self.args.get(i), self.sources.get(i), self.read.get(i))
+            else {
+                return;
+            };
+            let result = read_context(arg, slot);
+            *read.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+        }
+    }
+
+    /// Each file with its resources, in the order given; the first error.
+    fn results(&'a self) -> Result<Vec<(&'a ContextSource, Vec<Located<'a>>)>> {
+        self.read
+            .iter()
+            .zip(&self.sources)
+            .map(|(read, slot)| {
+                let taken = read.lock().unwrap_or_else(|e| e.into_inner()).take();
+                let resources =
+                    taken.ok_or_else(|| Error::Usage("a --context file was not read".into()))??;
+                let source = slot
+                    .get()
+                    .ok_or_else(|| Error::Usage("a --context file was not read".into()))?;
+                Ok((source, resources))
+            })
+            .collect()
+    }
+}
+
+/// A door threads wait at until it opens; it stays open.
+#[derive(Default)]
+struct Gate {
+    open: Mutex<bool>,
+    opened: Condvar,
+}
+
+impl Gate {
+    fn open(&self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if !*open {
+            *open = true;
+            self.opened.notify_all();
+        }
+    }
+
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        while !*open {
+            open = self.opened.wait(open).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// A `--context` file read into its slot, with its resources and where their values are.
+fn read_context<'s>(arg: &PlanArg, slot: &'s OnceLock<ContextSource>) -> Result<Vec<Located<'s>>> {
+    let name = arg
+        .project
+        .clone()
+        .unwrap_or_else(|| arg.path.display().to_string());
+    let source = ContextSource::read(name, &arg.path)?;
+    slot.get_or_init(|| source).resources()
 }
 
 /// What depends on each resource a plan destroys, inside that plan: its configuration's
