@@ -3,9 +3,10 @@
 //! The identities are a trie whose edges are eight bytes long, held in one hash table: a
 //! node's children are keyed by the next eight bytes of an identity, and an identity that ends
 //! within eight bytes of a node is keyed there by the bytes left (zero to seven) and how many
-//! they are. The text is read once; at every byte where a word may start (after a byte that is
-//! not a letter, digit, `-` or `_`) the next eight bytes are looked up, first in a bit filter
-//! that fits in the CPU's cache, then in the table. Only text that begins like an identity
+//! they are. The text is read once, 64 bytes at a time on bit masks; at every byte where a
+//! word may start (after a byte that is not a letter, digit, `-` or `_`) its first two bytes
+//! are looked up in a table of the pairs identities start with, then the next eight in a bit
+//! filter that fits in the CPU's cache, then in the table. Only text that begins like an identity
 //! goes further, eight bytes per lookup, so identities that share a long prefix (every ARN of
 //! an account and region) cost a lookup per eight shared bytes, never a comparison with each
 //! of them. An automaton over thousands of identities is many times larger than the cache and
@@ -35,8 +36,9 @@ pub struct IdentitySearch {
     /// Per node: bit `t` (0..8) when an identity ends `t` bytes past it, bit 8 when it has
     /// children.
     nodes: Vec<u16>,
-    /// Bytes an identity starts with.
-    first: [bool; 256],
+    /// The pairs of bytes an identity starts with, one bit each (little-endian `u16`): most
+    /// places a word starts are ruled out here, before any hashing.
+    pairs: Box<[u64; 1024]>,
     /// Those of them that are no word bytes (an Azure id's `/`).
     specials: Vec<u8>,
 }
@@ -101,6 +103,7 @@ impl IdentitySearch {
         let mut nodes: Vec<u16> = vec![0];
         let mut entries: HashMap<(u32, u64), u32> = HashMap::new();
         let mut first = [false; 256];
+        let mut pairs = Box::new([0u64; 1024]);
         let mut roots = Vec::new();
         for (index, pattern) in patterns.iter().enumerate() {
             let (bytes, Ok(index)) = (pattern.as_bytes(), u32::try_from(index)) else {
@@ -110,6 +113,8 @@ impl IdentitySearch {
                 continue;
             }
             first[bytes[0] as usize] = true;
+            let pair = usize::from(u16::from_le_bytes([bytes[0], bytes[1]]));
+            pairs[pair >> 6] |= 1 << (pair & 63);
             let mut node = ROOT;
             let mut depth = 0;
             while depth + KEY <= bytes.len() {
@@ -157,7 +162,7 @@ impl IdentitySearch {
             slots,
             slot_shift: 64 - slot_bits,
             nodes,
-            first,
+            pairs,
             specials: (0..=255u8)
                 .filter(|&b| first[b as usize] && !WORD[b as usize])
                 .collect(),
@@ -217,7 +222,9 @@ impl IdentitySearch {
                 if at > last {
                     break;
                 }
-                if !self.first[block[i] as usize] {
+                // `at + 1` is inside: `at` is at most `text.len() - KEY`.
+                let pair = usize::from(u16::from_le_bytes([text[at], text[at + 1]]));
+                if self.pairs[pair >> 6] & (1 << (pair & 63)) == 0 {
                     continue;
                 }
                 let Some(key) = bytes_at(text, at, KEY) else {
