@@ -373,7 +373,7 @@ fn apply_levels(policy: &Policy, raw: Vec<Finding>) -> Vec<Finding> {
 
 /// Findings of one rule, level, project, action and resource environment on the instances
 /// of one resource (`aws_instance.web[0..29]`) become one finding `aws_instance.web[*]`.
-fn group(findings: Vec<Finding>) -> Vec<Finding> {
+fn group(mut findings: Vec<Finding>) -> Vec<Finding> {
     type Key = (
         Level,
         Option<String>,
@@ -382,24 +382,41 @@ fn group(findings: Vec<Finding>) -> Vec<Finding> {
         Option<&'static str>,
         Option<String>,
     );
-    let mut groups: BTreeMap<Key, Vec<Finding>> = BTreeMap::new();
-    let mut ungrouped = Vec::new();
-    for f in findings {
-        match &f.address {
-            Some(address) if address.contains('[') && f.instances == 1 => {
-                let key = (
-                    f.level,
-                    f.project.clone(),
-                    f.rule,
-                    Some(address_pattern(address)),
-                    f.action_label(),
-                    f.resource_environment.clone(),
-                );
-                groups.entry(key).or_default().push(f);
-            }
-            _ => ungrouped.push(f),
+    let key = |f: &Finding| match &f.address {
+        Some(address) if address.contains('[') && f.instances == 1 => Some((
+            f.level,
+            f.project.clone(),
+            f.rule,
+            Some(address_pattern(address)),
+            f.action_label(),
+            f.resource_environment.clone(),
+        )),
+        _ => None,
+    };
+    // Counted first, so that only the members of a group of two or more leave the list: the
+    // others stay where they are, and the list's own memory takes the merged findings back
+    // (on a mass destroy the findings are most of the heap; a second list would double it).
+    let mut sizes: BTreeMap<Key, usize> = BTreeMap::new();
+    for f in &findings {
+        if let Some(k) = key(f) {
+            *sizes.entry(k).or_default() += 1;
         }
     }
+    sizes.retain(|_, n| *n > 1);
+    let mut groups: BTreeMap<Key, Vec<Finding>> = BTreeMap::new();
+    if !sizes.is_empty() {
+        let members = findings.extract_if(.., |f| key(f).is_some_and(|k| sizes.contains_key(&k)));
+        for f in members {
+            if let Some(k) = key(&f) {
+                let size = sizes.get(&k).copied().unwrap_or(0);
+                groups
+                    .entry(k)
+                    .or_insert_with(|| Vec::with_capacity(size))
+                    .push(f);
+            }
+        }
+    }
+    let mut ungrouped = findings;
     for ((_, _, _, pattern, _, _), mut members) in groups {
         if members.len() == 1 {
             ungrouped.append(&mut members);

@@ -82,11 +82,28 @@ pub fn evaluate(ctx: &Context<'_>) -> Vec<Finding> {
         at_default_level(*rule, &mut found, ctx.plans);
         found
     });
-    let mut out = Vec::with_capacity(per_rule.iter().map(Vec::len).sum());
-    for found in per_rule {
-        out.extend(found);
-    }
+    let mut out = concat(per_rule);
     drop_superseded(ctx.policy, &mut out);
+    out
+}
+
+/// The lists one after the other, built in the largest of them: on a mass destroy one rule
+/// finds nearly everything, and a fresh list would hold every finding twice at once.
+fn concat(mut lists: Vec<Vec<Finding>>) -> Vec<Finding> {
+    let total: usize = lists.iter().map(Vec::len).sum();
+    let Some(largest) = (0..lists.len()).max_by_key(|&i| lists[i].len()) else {
+        return Vec::new();
+    };
+    let mut out = std::mem::take(&mut lists[largest]);
+    out.reserve(total - out.len());
+    let before: Vec<Finding> = lists[..largest]
+        .iter_mut()
+        .flat_map(std::mem::take)
+        .collect();
+    out.splice(0..0, before);
+    for list in &mut lists[largest + 1..] {
+        out.append(list);
+    }
     out
 }
 
@@ -234,6 +251,34 @@ pub fn lint(ctx: &Context<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_are_joined_in_order_inside_the_largest() {
+        let list = |rule: &str, n: usize| -> Vec<Finding> {
+            (0..n)
+                .map(|i| Finding::new("mass-deletion", format!("{rule} {i}")))
+                .collect()
+        };
+        for sizes in [
+            vec![],
+            vec![0, 0],
+            vec![2, 5, 1],
+            vec![5, 0, 3],
+            vec![1, 2, 9],
+        ] {
+            let lists: Vec<Vec<Finding>> = sizes
+                .iter()
+                .enumerate()
+                .map(|(r, &n)| list(&format!("r{r}"), n))
+                .collect();
+            let expected: Vec<String> = lists.iter().flatten().map(|f| f.message.clone()).collect();
+            let largest = lists.iter().map(Vec::capacity).max().unwrap_or(0);
+            let joined = concat(lists);
+            let got: Vec<String> = joined.iter().map(|f| f.message.clone()).collect();
+            assert_eq!(got, expected, "{sizes:?}");
+            assert!(joined.capacity() >= largest, "{sizes:?}");
+        }
+    }
 
     #[test]
     fn address_lists_do_not_depend_on_plan_order() {
