@@ -155,6 +155,8 @@ pub fn run(request: &CheckRequest) -> Result<Report> {
                 queue.drain();
             })
         });
+        // Opened however the plans end, a panic included: the helper never waits forever.
+        let _opens = OpenOnDrop(&queue.free);
         let plans = prepare_plans(request, &sources, &|| queue.free.open());
         if plans.is_err() {
             // The plan's error is the answer: no file not yet begun is read.
@@ -293,6 +295,15 @@ impl Gate {
     }
 }
 
+/// Opens its gate when dropped.
+struct OpenOnDrop<'a>(&'a Gate);
+
+impl Drop for OpenOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.open();
+    }
+}
+
 /// A `--context` file read into its slot, with its resources and where their values are.
 fn read_context<'s>(arg: &PlanArg, slot: &'s OnceLock<ContextSource>) -> Result<Vec<Located<'s>>> {
     let name = arg
@@ -388,6 +399,29 @@ pub fn lint(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_context_gate_opens_when_its_guard_goes_even_in_a_panic() {
+        let gate = Gate::default();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                gate.wait();
+                let _ = tx.send(());
+            });
+            assert!(rx
+                .recv_timeout(std::time::Duration::from_millis(50))
+                .is_err());
+            let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _opens = OpenOnDrop(&gate);
+                panic!("a plan's preparation panics");
+            }));
+            assert!(unwound.is_err());
+            assert!(rx.recv_timeout(std::time::Duration::from_secs(10)).is_ok());
+        });
+        // Open stays open.
+        gate.wait();
+    }
 
     #[test]
     fn plan_args_split_project_and_path() {
