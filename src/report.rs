@@ -371,18 +371,18 @@ fn apply_levels(policy: &Policy, raw: Vec<Finding>) -> Vec<Finding> {
         .collect()
 }
 
-/// Findings of one rule, level, project, action and resource environment on the instances
-/// of one resource (`aws_instance.web[0..29]`) become one finding `aws_instance.web[*]`.
-fn group(mut findings: Vec<Finding>) -> Vec<Finding> {
-    type Key = (
-        Level,
-        Option<String>,
-        RuleId,
-        Option<String>,
-        Option<&'static str>,
-        Option<String>,
-    );
-    let key = |f: &Finding| match &f.address {
+/// What the instances of one resource share when they become one finding.
+type GroupKey = (
+    Level,
+    Option<String>,
+    RuleId,
+    Option<String>,
+    Option<&'static str>,
+    Option<String>,
+);
+
+fn group_key(f: &Finding) -> Option<GroupKey> {
+    match &f.address {
         Some(address) if address.contains('[') && f.instances == 1 => Some((
             f.level,
             f.project.clone(),
@@ -392,30 +392,42 @@ fn group(mut findings: Vec<Finding>) -> Vec<Finding> {
             f.resource_environment.clone(),
         )),
         _ => None,
-    };
-    // Counted first, so that only the members of a group of two or more leave the list: the
-    // others stay where they are, and the list's own memory takes the merged findings back
-    // (on a mass destroy the findings are most of the heap; a second list would double it).
-    let mut sizes: BTreeMap<Key, usize> = BTreeMap::new();
-    for f in &findings {
-        if let Some(k) = key(f) {
+    }
+}
+
+/// The findings that group with another, taken out of `findings` by their key. Counted first,
+/// so that only the members of a group of two or more leave the list: the others stay where
+/// they are, and the list's own memory takes the merged findings back (on a mass destroy the
+/// findings are most of the heap; a second list would double it).
+fn take_groups(findings: &mut Vec<Finding>) -> BTreeMap<GroupKey, Vec<Finding>> {
+    let mut sizes: BTreeMap<GroupKey, usize> = BTreeMap::new();
+    for f in findings.iter() {
+        if let Some(k) = group_key(f) {
             *sizes.entry(k).or_default() += 1;
         }
     }
     sizes.retain(|_, n| *n > 1);
-    let mut groups: BTreeMap<Key, Vec<Finding>> = BTreeMap::new();
-    if !sizes.is_empty() {
-        let members = findings.extract_if(.., |f| key(f).is_some_and(|k| sizes.contains_key(&k)));
-        for f in members {
-            if let Some(k) = key(&f) {
-                let size = sizes.get(&k).copied().unwrap_or(0);
-                groups
-                    .entry(k)
-                    .or_insert_with(|| Vec::with_capacity(size))
-                    .push(f);
-            }
+    let mut groups: BTreeMap<GroupKey, Vec<Finding>> = BTreeMap::new();
+    if sizes.is_empty() {
+        return groups;
+    }
+    let members = findings.extract_if(.., |f| group_key(f).is_some_and(|k| sizes.contains_key(&k)));
+    for f in members {
+        if let Some(k) = group_key(&f) {
+            let size = sizes.get(&k).copied().unwrap_or(0);
+            groups
+                .entry(k)
+                .or_insert_with(|| Vec::with_capacity(size))
+                .push(f);
         }
     }
+    groups
+}
+
+/// Findings of one rule, level, project, action and resource environment on the instances
+/// of one resource (`aws_instance.web[0..29]`) become one finding `aws_instance.web[*]`.
+fn group(mut findings: Vec<Finding>) -> Vec<Finding> {
+    let groups = take_groups(&mut findings);
     let mut ungrouped = findings;
     for ((_, _, _, pattern, _, _), mut members) in groups {
         if members.len() == 1 {
