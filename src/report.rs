@@ -2,6 +2,7 @@
 //! everything sorted, and the verdict of each project and of the whole run decided. (The exit
 //! code that follows from a verdict is the command line's to decide.)
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -411,9 +412,17 @@ fn take_groups(findings: &mut Vec<Finding>) -> BTreeMap<GroupKey, Vec<Finding>> 
     if sizes.is_empty() {
         return groups;
     }
-    let members = findings.extract_if(.., |f| group_key(f).is_some_and(|k| sizes.contains_key(&k)));
+    // The key the filter built for the finding it lets out, handed to the loop that takes it.
+    let taken: Cell<Option<GroupKey>> = Cell::new(None);
+    let members = findings.extract_if(.., |f| match group_key(f) {
+        Some(k) if sizes.contains_key(&k) => {
+            taken.set(Some(k));
+            true
+        }
+        _ => false,
+    });
     for f in members {
-        if let Some(k) = group_key(&f) {
+        if let Some(k) = taken.take() {
             let size = sizes.get(&k).copied().unwrap_or(0);
             groups
                 .entry(k)
@@ -427,13 +436,10 @@ fn take_groups(findings: &mut Vec<Finding>) -> BTreeMap<GroupKey, Vec<Finding>> 
 /// Findings of one rule, level, project, action and resource environment on the instances
 /// of one resource (`aws_instance.web[0..29]`) become one finding `aws_instance.web[*]`.
 fn group(mut findings: Vec<Finding>) -> Vec<Finding> {
+    // Every group has two members or more; the rest stayed in the list.
     let groups = take_groups(&mut findings);
     let mut ungrouped = findings;
     for ((_, _, _, pattern, _, _), mut members) in groups {
-        if members.len() == 1 {
-            ungrouped.append(&mut members);
-            continue;
-        }
         members.sort_by(|a, b| a.address.cmp(&b.address));
         let pattern = pattern.unwrap_or_default();
         let n = members.len();

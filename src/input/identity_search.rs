@@ -370,7 +370,7 @@ mod tests {
             .match_kind(MatchKind::Standard)
             .build(patterns)
             .unwrap();
-        let mut hits: Vec<Hit> = ac
+        let hits: Vec<Hit> = ac
             .find_overlapping_iter(text)
             .filter(|m| {
                 let before = m.start().checked_sub(1).map(|i| text[i]);
@@ -382,8 +382,11 @@ mod tests {
                 offset: m.start(),
             })
             .collect();
-        hits.sort_by_key(|h| (h.offset, h.pattern));
-        hits
+        sorted(hits)
+    }
+
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
     }
 
     fn sorted(mut hits: Vec<Hit>) -> Vec<Hit> {
@@ -393,14 +396,12 @@ mod tests {
 
     #[test]
     fn whole_words_only_at_any_place_in_a_value() {
-        let patterns: Vec<String> = [
+        let patterns = strings(&[
             "vpc-0dev1",
             "pcx-12345678",
             "arn:aws:ec2:x:1:vpc/vpc-0dev1",
             "/subscriptions/s1/rg",
-        ]
-        .map(String::from)
-        .to_vec();
+        ]);
         let search = IdentitySearch::new(&patterns);
         let text = br#"{"a":"vpc-0dev1","b":"vpc-0dev12","c":"arn:x:pcx-12345678/y","d":"xvpc-0dev1","e":"arn:aws:ec2:x:1:vpc/vpc-0dev1","f":"/subscriptions/s1/rg/x","g":"a/subscriptions/s1/rg"}"#;
         let hits = search.scan(text);
@@ -431,16 +432,14 @@ mod tests {
 
     #[test]
     fn identities_sharing_a_key_and_the_ends_of_the_text() {
-        let patterns: Vec<String> = [
+        let patterns = strings(&[
             "i-0123456789",
             "i-01234567",
             "i-0123456",
             "arn:aws:ec2:us-e",
             "arn:aws:ec2:us-east-1:1:vpc/vpc-1",
             "arn:aws:ec2:us-east-1:1:vpc/vpc-2",
-        ]
-        .map(String::from)
-        .to_vec();
+        ]);
         let search = IdentitySearch::new(&patterns);
         for text in [
             &b"i-0123456789"[..],

@@ -86,28 +86,24 @@ impl PlanSource {
     /// is free while the plan is still being parsed.
     pub fn parse_then(&self, checked: &(dyn Fn() + Sync)) -> Result<Plan<'_>> {
         let json = self.json();
-        let (plan, (digest, too_deep, bad_utf8)) = if self.bytes.len() < PARALLEL_HASH_MIN {
+        let check = || {
             let done = self.check();
             checked();
+            done
+        };
+        let (plan, (digest, too_deep, bad_utf8)) = if self.bytes.len() < PARALLEL_HASH_MIN {
+            let done = check();
             (parse_plan(json, &self.path), done)
         } else {
             std::thread::scope(|scope| {
                 let worker = std::thread::Builder::new()
                     .name("plan-check".into())
-                    .spawn_scoped(scope, || {
-                        let done = self.check();
-                        checked();
-                        done
-                    });
+                    .spawn_scoped(scope, check);
                 let plan = parse_plan(json, &self.path);
                 // A thread that could not start (or failed) leaves the work to this one.
                 let done = match worker.map(|h| h.join()) {
                     Ok(Ok(done)) => done,
-                    _ => {
-                        let done = self.check();
-                        checked();
-                        done
-                    }
+                    _ => check(),
                 };
                 (plan, done)
             })

@@ -223,7 +223,7 @@ struct ContextQueue<'a> {
     next: AtomicUsize,
     sources: Vec<OnceLock<ContextSource>>,
     /// What each file's read came to, taken once by [`ContextQueue::results`].
-    read: Vec<Mutex<Option<Result<Vec<Located<'a>>>>>>,
+    read: Vec<Mutex<Option<Result<ReadContext<'a>>>>>,
     /// Opened when a core is free for them.
     free: Gate,
 }
@@ -254,18 +254,12 @@ impl<'a> ContextQueue<'a> {
     }
 
     /// Each file with its resources, in the order given; the first error.
-    fn results(&'a self) -> Result<Vec<(&'a ContextSource, Vec<Located<'a>>)>> {
+    fn results(&'a self) -> Result<Vec<ReadContext<'a>>> {
         self.read
             .iter()
-            .zip(&self.sources)
-            .map(|(read, slot)| {
+            .map(|read| {
                 let taken = read.lock().unwrap_or_else(|e| e.into_inner()).take();
-                let resources =
-                    taken.ok_or_else(|| Error::Usage("a --context file was not read".into()))??;
-                let source = slot
-                    .get()
-                    .ok_or_else(|| Error::Usage("a --context file was not read".into()))?;
-                Ok((source, resources))
+                taken.ok_or_else(|| Error::Usage("a --context file was not read".into()))?
             })
             .collect()
     }
@@ -304,14 +298,18 @@ impl Drop for OpenOnDrop<'_> {
     }
 }
 
+/// A context file, and its resources with where their values are.
+type ReadContext<'a> = (&'a ContextSource, Vec<Located<'a>>);
+
 /// A `--context` file read into its slot, with its resources and where their values are.
-fn read_context<'s>(arg: &PlanArg, slot: &'s OnceLock<ContextSource>) -> Result<Vec<Located<'s>>> {
+fn read_context<'s>(arg: &PlanArg, slot: &'s OnceLock<ContextSource>) -> Result<ReadContext<'s>> {
     let name = arg
         .project
         .clone()
         .unwrap_or_else(|| arg.path.display().to_string());
     let source = ContextSource::read(name, &arg.path)?;
-    slot.get_or_init(|| source).resources()
+    let source = slot.get_or_init(|| source);
+    Ok((source, source.resources()?))
 }
 
 /// What depends on each resource a plan destroys, inside that plan: its configuration's
